@@ -1,0 +1,3 @@
+//! Globus Groups SDK: emulator layer.
+
+pub mod world;
