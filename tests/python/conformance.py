@@ -1,0 +1,787 @@
+#!/usr/bin/env python3
+"""Conformance check: drive the official globus-sdk against the groups emulator.
+
+Usage:
+    GLOBUS_SDK_SERVICE_URL_GROUPS=http://127.0.0.1:PORT/ python conformance.py
+
+The emulator must be fresh or resettable: the script resets it through the
+control plane (``POST /_emulator/reset``) before it starts, seeds the
+subscription data it needs (``POST /_emulator/seed``) and injects faults
+(``POST /_emulator/faults``) to check the SDK's retries.
+
+Every ``GroupsClient`` method and every ``GroupsManager`` method is called at
+least once; the script checks that coverage itself. Identities are tokens: the
+emulator maps any bearer token to a stable identity, so each ``tok("x")`` is a
+different user.
+
+The last line is ``N passed, M failed``; the exit status is 0 only when M is 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+import typing as t
+import urllib.error
+import urllib.request
+import uuid
+
+# Requests (used by the SDK) honours proxy variables; loopback must never be proxied.
+for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_var, None)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+import globus_sdk  # noqa: E402
+from globus_sdk import (  # noqa: E402
+    AccessTokenAuthorizer,
+    BatchMembershipActions,
+    GroupPolicies,
+    GroupsAPIError,
+    GroupsClient,
+    GroupsManager,
+    NullAuthorizer,
+)
+from globus_sdk.transport import RetryConfig  # noqa: E402
+
+BASE_URL = os.environ.get("GLOBUS_SDK_SERVICE_URL_GROUPS", "")
+if not BASE_URL.startswith("http://127.0.0.1:") and not BASE_URL.startswith("http://localhost:"):
+    print(f"GLOBUS_SDK_SERVICE_URL_GROUPS must point at a local emulator, got {BASE_URL!r}")
+    sys.exit(2)
+if not BASE_URL.endswith("/"):
+    BASE_URL += "/"
+
+CLIENT_METHODS = (
+    "get_my_groups",
+    "get_group",
+    "get_group_by_subscription_id",
+    "delete_group",
+    "create_group",
+    "update_group",
+    "get_group_policies",
+    "set_group_policies",
+    "get_identity_preferences",
+    "set_identity_preferences",
+    "get_membership_fields",
+    "set_membership_fields",
+    "batch_membership_action",
+    "set_subscription_admin_verified",
+)
+MANAGER_METHODS = (
+    "accept_invite",
+    "add_member",
+    "approve_pending",
+    "change_role",
+    "create_group",
+    "decline_invite",
+    "invite_member",
+    "join",
+    "leave",
+    "reject_join_request",
+    "remove_member",
+    "request_join",
+    "set_group_policies",
+)
+POLICY_KEYS = {
+    "is_high_assurance",
+    "authentication_assurance_timeout",
+    "group_visibility",
+    "group_members_visibility",
+    "join_requests",
+    "signup_fields",
+}
+VERBS = {
+    "accept", "add", "approve", "change_role", "decline", "invite",
+    "join", "leave", "reject", "remove", "request_join",
+}
+
+# Fixed ids so runs are reproducible. "Bare" ids are identities that only ever
+# appear as batch targets (the emulator accepts unknown ids by default).
+SUBSCRIPTION_ID = "5b3c0c1e-0000-4000-8000-00000000a001"
+SUBSCRIPTION_GROUP_ID = "5b3c0c1e-0000-4000-8000-00000000a002"
+UNKNOWN_SUBSCRIPTION_ID = "5b3c0c1e-0000-4000-8000-00000000a0ff"
+MISSING_GROUP_ID = "5b3c0c1e-0000-4000-8000-000000000404"
+NOBODY = "5b3c0c1e-0000-4000-8000-0000000b0000"
+BARE = [f"5b3c0c1e-0000-4000-8000-0000000b000{i}" for i in range(1, 10)]
+
+CALLED: set[tuple[str, str]] = set()
+
+
+def _tracked(kind: str, cls: type, names: t.Iterable[str]) -> type:
+    """Subclass `cls` so that every listed method records that it was called."""
+    ns: dict[str, t.Any] = {}
+    for name in names:
+        orig = getattr(cls, name)
+
+        def wrapper(self: t.Any, *a: t.Any, __o: t.Any = orig, __n: str = name, **k: t.Any) -> t.Any:
+            CALLED.add((kind, __n))
+            return __o(self, *a, **k)
+
+        wrapper.__name__ = name
+        ns[name] = wrapper
+    return type(f"Tracked{cls.__name__}", (cls,), ns)
+
+
+TGroupsClient = _tracked("client", GroupsClient, CLIENT_METHODS)
+TGroupsManager = _tracked("manager", GroupsManager, MANAGER_METHODS)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class Failure(Exception):
+    """A failed expectation that makes the rest of the current scenario meaningless."""
+
+
+class Run:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+        self.scenario = ""
+
+    def ok(self, cond: bool, what: str, detail: t.Any = None) -> bool:
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            extra = "" if detail is None else f"\n      got: {detail!r}"
+            print(f"  FAIL [{self.scenario}] {what}{extra}")
+        return cond
+
+    def eq(self, actual: t.Any, expected: t.Any, what: str) -> bool:
+        if actual == expected:
+            self.passed += 1
+            return True
+        self.failed += 1
+        print(f"  FAIL [{self.scenario}] {what}\n      expected: {expected!r}\n      actual:   {actual!r}")
+        return False
+
+    def must(self, cond: bool, what: str, detail: t.Any = None) -> None:
+        if not self.ok(cond, what, detail):
+            raise Failure(what)
+
+    def api_error(
+        self,
+        what: str,
+        call: t.Callable[[], t.Any],
+        status: int | t.Container[int],
+        code: str | None | type[Ellipsis] = ...,  # type: ignore[valid-type]
+    ) -> GroupsAPIError | None:
+        """Expect `call` to raise GroupsAPIError with this status (and code, if given)."""
+        try:
+            resp = call()
+        except GroupsAPIError as err:
+            statuses = (status,) if isinstance(status, int) else status
+            good = err.http_status in statuses
+            self.ok(good, f"{what}: HTTP status {status}", f"{err.http_status} {err.text[:300]}")
+            if good and code is not ...:
+                self.eq(err.code, code, f"{what}: error code")
+            if good:
+                self.ok(
+                    (err.content_type or "").startswith("application/json") and isinstance(err.raw_json, dict),
+                    f"{what}: JSON error body",
+                    (err.content_type, err.text[:200]),
+                )
+            return err
+        self.ok(False, f"{what}: expected GroupsAPIError {status}", f"{getattr(resp, 'http_status', '?')} {resp!r}"[:400])
+        return None
+
+
+R = Run()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _control(path: str, body: t.Any = None) -> tuple[int, t.Any]:
+    """Call the emulator control plane (no proxies). Returns (status, parsed JSON or text)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE_URL + "_emulator/" + path, data=data, method="POST")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(req, timeout=10) as resp:
+            raw = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        status = err.code
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def control(path: str, body: t.Any = None) -> t.Any:
+    status, parsed = _control(path, body)
+    R.must(200 <= status < 300, f"control plane POST /_emulator/{path} succeeds", (status, parsed))
+    return parsed
+
+
+def inject_fault(method: str, path: str, *, count: int, status: int | None = None,
+                 retry_after: int | None = None, action: str | None = None) -> None:
+    """Queue a fault for the next `count` requests matching method + path."""
+    spec: dict[str, t.Any] = {"method": method, "path": path, "count": count}
+    if status is not None:
+        spec["status"] = status
+    if retry_after is not None:
+        spec["retry_after"] = retry_after
+    if action is not None:
+        spec["action"] = action
+    control("faults", spec)
+
+
+def token(name: str) -> str:
+    return f"conformance-{name}-token"
+
+
+def client(name: str, **kwargs: t.Any) -> GroupsClient:
+    """A client for user `name`. No retries by default so a stray 5xx/429 is never hidden."""
+    kwargs.setdefault("retry_config", RetryConfig(max_retries=0))
+    return TGroupsClient(authorizer=AccessTokenAuthorizer(token(name)), app_name="groups-conformance", **kwargs)
+
+
+def manager(gc: GroupsClient) -> GroupsManager:
+    return TGroupsManager(gc)
+
+
+def whoami(gc: GroupsClient) -> str:
+    """The caller's identity id, read from the keys of GET /v2/preferences."""
+    prefs = gc.get_identity_preferences()
+    R.must(prefs.http_status == 200 and isinstance(prefs.data, dict) and len(prefs.data) >= 1,
+           "GET /v2/preferences returns an object keyed by the caller's identities", prefs.data)
+    ident = next(iter(prefs.data))
+    R.must(_is_uuid(ident), "preference keys are identity ids", ident)
+    return ident
+
+
+def _is_uuid(value: t.Any) -> bool:
+    try:
+        return str(uuid.UUID(str(value))) == value
+    except ValueError:
+        return False
+
+
+def only_membership(resp: t.Any, verb: str, what: str) -> dict[str, t.Any]:
+    """The single membership a one-identity batch returned under `verb`, no errors."""
+    data = resp.data
+    R.must(resp.http_status == 200 and isinstance(data, dict), f"{what}: batch answers 200 with an object", data)
+    R.ok(not (data.get("errors") or {}).get(verb), f"{what}: no per-identity error", data.get("errors"))
+    items = data.get(verb)
+    R.must(isinstance(items, list) and len(items) == 1, f"{what}: one membership under '{verb}'", data)
+    return items[0]
+
+
+def only_error(resp: t.Any, verb: str, what: str, identity: str) -> dict[str, t.Any]:
+    """The single per-identity error of a one-identity batch that failed for that identity."""
+    data = resp.data
+    R.must(resp.http_status == 200 and isinstance(data, dict), f"{what}: batch answers 200 with an object", data)
+    R.eq(data.get(verb), [], f"{what}: '{verb}' key present with an empty list")
+    errs = (data.get("errors") or {}).get(verb)
+    R.must(isinstance(errs, list) and len(errs) == 1, f"{what}: one error under errors.{verb}", data)
+    err = errs[0]
+    R.eq(err.get("identity_id"), identity, f"{what}: error names the identity")
+    R.ok(isinstance(err.get("code"), str) and err["code"], f"{what}: error has a code", err)
+    R.ok(isinstance(err.get("detail"), str) and err["detail"], f"{what}: error has a detail", err)
+    return err
+
+
+def my_membership(gc: GroupsClient, group_id: str) -> dict[str, t.Any] | None:
+    doc = gc.get_group(group_id, include="my_memberships").data
+    mine = doc.get("my_memberships") or []
+    return mine[0] if len(mine) == 1 else None
+
+
+def membership_of(doc: dict[str, t.Any], identity: str) -> dict[str, t.Any] | None:
+    for m in doc.get("memberships") or []:
+        if m.get("identity_id") == identity:
+            return m
+    return None
+
+
+# --------------------------------------------------------------------------- scenarios
+
+S: dict[str, t.Any] = {}  # shared state between scenarios
+
+
+def scenario_environment() -> None:
+    gc = client("alice")
+    R.eq(os.environ.get("GLOBUS_SDK_ENVIRONMENT"), None, "GLOBUS_SDK_ENVIRONMENT is unset")
+    R.eq(gc.base_url, BASE_URL, "GroupsClient resolves its base URL from GLOBUS_SDK_SERVICE_URL_GROUPS")
+    control("reset")
+
+
+def scenario_identities() -> None:
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    ids = {n: whoami(client(n)) for n in names}
+    R.eq(len(set(ids.values())), len(names), "different tokens are different identities")
+    R.eq(whoami(client("alice")), ids["alice"], "the same token is the same identity again")
+    S["id"] = ids
+
+    carol = client("carol")
+    prefs = carol.get_identity_preferences().data
+    R.eq(list(prefs), [ids["carol"]], "preferences cover exactly the caller's identity")
+    R.ok(prefs[ids["carol"]].get("allow_add") in (True, None), "allow_add defaults to allow", prefs)
+    r = carol.set_identity_preferences({ids["carol"]: {"allow_add": False}})
+    R.eq(r.http_status, 200, "PUT /v2/preferences answers 200")
+    R.eq((r.data or {}).get(ids["carol"], {}).get("allow_add"), False, "PUT /v2/preferences echoes allow_add=false")
+    R.eq(carol.get_identity_preferences().data, {ids["carol"]: {"allow_add": False}},
+         "GET /v2/preferences reads back allow_add=false")
+
+
+def scenario_create_and_get() -> None:
+    ids = S["id"]
+    alice, bob = client("alice"), client("bob")
+    r = alice.create_group({"name": "conformance main", "description": "made by the python SDK"})
+    R.eq(r.http_status, 201, "create_group answers 201")
+    gid = r.data.get("id")
+    R.must(_is_uuid(gid), "created group has a uuid id", r.data)
+    S["gid"] = gid
+    R.eq(r["name"], "conformance main", "created group name")
+    R.eq(r.get("description"), "made by the python SDK", "created group description")
+    R.eq(r.get("parent_id", "absent"), None, "root group has parent_id null")
+    R.eq(r.get("group_type"), "regular", "new group is regular")
+
+    doc = alice.get_group(gid, include=["my_memberships", "policies"]).data
+    R.eq(doc.get("id"), gid, "get_group returns the group")
+    mine = doc.get("my_memberships") or []
+    R.eq([(m.get("identity_id"), m.get("role"), m.get("status"), m.get("group_id")) for m in mine],
+         [(ids["alice"], "admin", "active", gid)], "creator is the only active admin (my_memberships)")
+    R.ok(all(isinstance(m.get("username"), str) and m["username"] for m in mine), "memberships carry a username", mine)
+    pol = doc.get("policies") or {}
+    R.eq({k: pol.get(k) for k in ("group_visibility", "group_members_visibility", "is_high_assurance",
+                                  "join_requests", "signup_fields")},
+         {"group_visibility": "private", "group_members_visibility": "managers", "is_high_assurance": False,
+          "join_requests": False, "signup_fields": []}, "create defaults (embedded policies)")
+
+    doc = alice.get_group(gid, include="memberships,allowed_actions").data
+    R.eq([(m.get("identity_id"), m.get("role")) for m in doc.get("memberships") or []],
+         [(ids["alice"], "admin")], "include=memberships lists the admin")
+    aa = doc.get("allowed_actions")
+    R.ok(isinstance(aa, dict) and set(aa) == VERBS, "allowed_actions is an object with the eleven verbs", aa)
+    if isinstance(aa, dict):
+        R.ok(ids["alice"] in (aa.get("add") or []) and ids["alice"] in (aa.get("change_role") or []),
+             "the admin may add and change_role", aa)
+
+    err = R.api_error("private group seen by another identity", lambda: bob.get_group(gid), 403)
+    if err is not None:
+        R.ok(isinstance(err.code, str) and bool(err.code), "403 carries a code", err.raw_json)
+    R.api_error("get_group on a missing id", lambda: alice.get_group(MISSING_GROUP_ID), 404)
+    R.api_error("get_group_policies of a hidden group", lambda: bob.get_group_policies(gid), 403)
+
+    groups = alice.get_my_groups()
+    R.eq(groups.http_status, 200, "get_my_groups answers 200")
+    R.ok(isinstance(groups.data, list), "get_my_groups is a bare array", groups.data)
+    R.eq([g["id"] for g in groups], [gid], "get_my_groups lists the new group")
+    R.eq([(m.get("identity_id"), m.get("status")) for m in groups.data[0].get("my_memberships") or []],
+         [(ids["alice"], "active")], "my_groups entry carries my_memberships")
+    R.eq(list(bob.get_my_groups()), [], "get_my_groups is empty for a user without memberships")
+
+
+def scenario_subgroups() -> None:
+    gid = S["gid"]
+    alice, bob = client("alice"), client("bob")
+    r = manager(alice).create_group("conformance sub", "a subgroup", parent_id=gid)
+    R.eq(r.http_status, 201, "GroupsManager.create_group answers 201")
+    sub = r.get("id")
+    R.must(_is_uuid(sub), "subgroup has an id", r.data)
+    S["sub"] = sub
+    R.eq(r.get("parent_id"), gid, "subgroup parent_id")
+    R.eq(r.get("description"), "a subgroup", "subgroup description")
+    doc = alice.get_group(gid, include="child_ids").data
+    R.eq(doc.get("child_ids"), [sub], "include=child_ids lists the subgroup")
+    r = manager(alice).create_group("conformance root 2", "root via manager")
+    R.eq((r.http_status, r.get("parent_id", "absent")), (201, None), "manager create_group without parent sends null")
+    S["root2"] = r.get("id")
+    R.api_error("non-admin creates a subgroup", lambda: manager(bob).create_group("x", "y", parent_id=gid), 403)
+
+
+def scenario_update() -> None:
+    gid = S["gid"]
+    alice, bob = client("alice"), client("bob")
+    r = alice.update_group(gid, {"name": "conformance main renamed", "description": "updated",
+                                 "terms_and_conditions": "be nice"})
+    R.eq(r.http_status, 200, "update_group answers 200")
+    R.eq((r.get("name"), r.get("description"), r.get("terms_and_conditions")),
+         ("conformance main renamed", "updated", "be nice"), "update_group returns the updated document")
+    doc = alice.get_group(gid).data
+    R.eq((doc.get("name"), doc.get("description")), ("conformance main renamed", "updated"), "update persisted")
+    R.api_error("update by a non-member", lambda: bob.update_group(gid, {"name": "hijack"}), 403)
+
+
+def scenario_policies() -> None:
+    gid = S["gid"]
+    alice, bob = client("alice"), client("bob")
+    p = alice.get_group_policies(gid)
+    R.eq(p.http_status, 200, "get_group_policies answers 200")
+    R.eq(set(p.data), POLICY_KEYS, "get_group_policies returns all six keys")
+    R.eq({k: p.data.get(k) for k in POLICY_KEYS - {"authentication_assurance_timeout"}},
+         {"is_high_assurance": False, "group_visibility": "private", "group_members_visibility": "managers",
+          "join_requests": False, "signup_fields": []}, "default policies")
+
+    full = GroupPolicies(
+        is_high_assurance=False,
+        group_visibility=globus_sdk.GroupVisibility.authenticated,
+        group_members_visibility=globus_sdk.GroupMemberVisibility.members,
+        join_requests=True,
+        signup_fields=[globus_sdk.GroupRequiredSignupFields.institution, "department"],
+        authentication_assurance_timeout=3600,
+    )
+    r = alice.set_group_policies(gid, full)
+    R.eq(r.http_status, 200, "set_group_policies answers 200")
+    R.eq(r.data, {"is_high_assurance": False, "authentication_assurance_timeout": 3600,
+                  "group_visibility": "authenticated", "group_members_visibility": "members",
+                  "join_requests": True, "signup_fields": ["institution", "department"]},
+         "set_group_policies (GroupPolicies) returns the new policies")
+
+    r = alice.set_group_policies(gid, {"join_requests": False})
+    R.eq((r.get("join_requests"), r.get("group_visibility"), r.get("authentication_assurance_timeout"),
+          r.get("signup_fields")), (False, "authenticated", 3600, ["institution", "department"]),
+         "partial set_group_policies changes only the given key")
+
+    r = manager(alice).set_group_policies(
+        gid, is_high_assurance=False, group_visibility="authenticated", group_members_visibility="managers",
+        join_requests=True, signup_fields=[])
+    R.eq(r.data, {"is_high_assurance": False, "authentication_assurance_timeout": None,
+                  "group_visibility": "authenticated", "group_members_visibility": "managers",
+                  "join_requests": True, "signup_fields": []},
+         "GroupsManager.set_group_policies (timeout sent as null)")
+    R.eq(alice.get_group_policies(gid).data, r.data, "policies read back equal what was written")
+
+    R.api_error("invalid group_visibility", lambda: alice.set_group_policies(gid, {"group_visibility": "everyone"}),
+                422, None)
+    R.eq(bob.get_group(gid).http_status, 200, "authenticated group is visible to any identity")
+    R.api_error("set policies by a non-member",
+                lambda: manager(bob).set_group_policies(gid, is_high_assurance=False, group_visibility="private",
+                                                        group_members_visibility="managers", join_requests=False,
+                                                        signup_fields=[]), 403)
+
+
+def scenario_memberships() -> None:
+    ids, gid = S["id"], S["gid"]
+    alice, bob = client("alice"), client("bob")
+    ma, mb = manager(alice), manager(bob)
+
+    m = only_membership(ma.add_member(gid, ids["bob"]), "add", "add bob")
+    R.eq((m.get("identity_id"), m.get("group_id"), m.get("role"), m.get("status")),
+         (ids["bob"], gid, "member", "active"), "add makes an active member")
+    err = only_error(ma.add_member(gid, ids["bob"]), "add", "add bob again", ids["bob"])
+    R.eq(err.get("code"), "ALREADY_ACTIVE", "re-adding an active member -> ALREADY_ACTIVE")
+
+    m = only_membership(ma.change_role(gid, ids["bob"], "manager"), "change_role", "bob -> manager")
+    R.eq((m.get("role"), m.get("status")), ("manager", "active"), "change_role sets the role")
+
+    # invite / decline / invite / accept (dave), driven by a manager
+    dave = client("dave")
+    md = manager(dave)
+    m = only_membership(mb.invite_member(gid, ids["dave"]), "invite", "manager invites dave")
+    R.eq((m.get("status"), m.get("role")), ("invited", "member"), "invite -> invited member")
+    mine = my_membership(dave, gid)
+    R.eq((mine or {}).get("status"), "invited", "invitee sees the invitation in my_memberships")
+    R.eq([g["id"] for g in dave.get_my_groups()], [], "my_groups defaults to active only")
+    R.eq([g["id"] for g in dave.get_my_groups(statuses="invited")], [gid], "my_groups statuses=invited")
+    m = only_membership(md.decline_invite(gid, ids["dave"]), "decline", "dave declines")
+    R.eq(m.get("status"), "declined", "decline -> declined")
+    m = only_membership(mb.invite_member(gid, ids["dave"]), "invite", "invite dave again")
+    R.eq(m.get("status"), "invited", "a declined identity can be invited again")
+    m = only_membership(md.accept_invite(gid, ids["dave"]), "accept", "dave accepts")
+    R.eq((m.get("status"), m.get("role")), ("active", "member"), "accept -> active")
+    m = only_membership(md.leave(gid, ids["dave"]), "leave", "dave leaves")
+    R.eq(m.get("status"), "left", "leave -> left")
+    left = dave.get_my_groups(statuses=["left", "declined"])
+    R.eq([(g["id"], [x.get("status") for x in g.get("my_memberships") or []]) for g in left],
+         [(gid, ["left"])], "my_groups statuses=left,declined shows the left membership")
+    err = only_error(ma.add_member(gid, ids["dave"]), "add", "add an identity that left", ids["dave"])
+    S.setdefault("codes", {})["add_after_leave"] = err.get("code")
+
+    # request_join -> approve (erin), request_join -> reject (frank); join requests are on
+    erin, frank = client("erin"), client("frank")
+    m = only_membership(manager(erin).request_join(gid, ids["erin"]), "request_join", "erin requests to join")
+    R.eq(m.get("status"), "pending", "request_join -> pending")
+    m = only_membership(ma.approve_pending(gid, ids["erin"]), "approve", "approve erin")
+    R.eq((m.get("status"), m.get("role")), ("active", "member"), "approve -> active member")
+    m = only_membership(manager(frank).request_join(gid, ids["frank"]), "request_join", "frank requests")
+    m = only_membership(mb.reject_join_request(gid, ids["frank"]), "reject", "manager rejects frank")
+    R.eq(m.get("status"), "rejected", "reject -> rejected")
+
+    # direct join (authenticated, not high assurance), then removal by a manager
+    grace = client("grace")
+    m = only_membership(manager(grace).join(gid, ids["grace"]), "join", "grace joins")
+    R.eq((m.get("status"), m.get("role")), ("active", "member"), "join -> active member")
+    m = only_membership(mb.remove_member(gid, ids["grace"]), "remove", "manager removes grace")
+    R.eq(m.get("status"), "removed", "remove -> removed")
+    err = only_error(ma.remove_member(gid, NOBODY), "remove", "remove an identity without membership", NOBODY)
+    R.eq(err.get("code"), "NO_MEMBERSHIP", "remove without membership -> NO_MEMBERSHIP")
+    m = only_membership(ma.invite_member(gid, BARE[0]), "invite", "invite a bare id")
+    m = only_membership(ma.remove_member(gid, BARE[0]), "remove", "remove an invited identity")
+    R.eq(m.get("status"), "removed", "an invitation can be removed")
+
+    # allow_add=false (carol, set earlier) blocks add but not invite
+    err = only_error(ma.add_member(gid, ids["carol"]), "add", "add carol (allow_add=false)", ids["carol"])
+    S["codes"]["add_not_allowed"] = err.get("code")
+    m = only_membership(ma.invite_member(gid, ids["carol"]), "invite", "invite carol (allow_add=false)")
+    R.eq(m.get("status"), "invited", "allow_add=false still allows invite")
+
+    # whole-request failures
+    erin_err = R.api_error("a plain member sends add",
+                           lambda: manager(erin).add_member(gid, BARE[1]), 403)
+    if erin_err is not None:
+        R.ok(isinstance(erin_err.code, str) and bool(erin_err.code), "403 batch has a code", erin_err.raw_json)
+    amb = R.api_error("one identity under two verbs",
+                      lambda: alice.batch_membership_action(
+                          gid, BatchMembershipActions().add_members(BARE[2]).remove_members([BARE[2]])), 400)
+    if amb is not None:
+        R.eq((amb.raw_json or {}).get("ambiguous_identities"), [BARE[2]], "400 lists ambiguous_identities")
+
+    # a multi-verb batch through the builder, and a raw dict batch
+    actions = (BatchMembershipActions()
+               .add_members([BARE[3], uuid.UUID(BARE[4])])
+               .invite_members(BARE[5], role=globus_sdk.GroupRole.manager))
+    r = alice.batch_membership_action(gid, actions)
+    R.eq(r.http_status, 200, "multi-verb batch answers 200")
+    R.eq(sorted((m.get("identity_id"), m.get("status"), m.get("role")) for m in r.get("add") or []),
+         [(BARE[3], "active", "member"), (BARE[4], "active", "member")], "batch add of two ids")
+    R.eq([(m.get("identity_id"), m.get("status"), m.get("role")) for m in r.get("invite") or []],
+         [(BARE[5], "invited", "manager")], "batch invite as manager")
+    R.ok(not r.get("errors"), "multi-verb batch has no errors", r.get("errors"))
+    r = alice.batch_membership_action(gid, {"change_role": [{"identity_id": BARE[3], "role": "admin"}]})
+    R.eq([(m.get("identity_id"), m.get("role")) for m in r.get("change_role") or []], [(BARE[3], "admin")],
+         "dict batch change_role -> admin")
+
+    # membership visibility: group_members_visibility=managers (set by the manager policies call)
+    doc = bob.get_group(gid, include="memberships").data
+    members = {m.get("identity_id"): m.get("status") for m in doc.get("memberships") or []}
+    R.ok(members.get(ids["alice"]) == "active" and members.get(ids["erin"]) == "active"
+         and members.get(ids["dave"]) == "left", "a manager sees all memberships", members)
+    doc = erin.get_group(gid, include="memberships").data
+    R.ok(not doc.get("memberships"), "a plain member does not see memberships under 'managers'",
+         doc.get("memberships"))
+
+    # membership fields (erin is an active member)
+    fields = {ids["erin"]: {"institution": "Example University", "department": "Physics"}}
+    r = erin.set_membership_fields(gid, fields)
+    R.eq(r.http_status, 200, "set_membership_fields answers 200")
+    got = (r.data or {}).get(ids["erin"]) or {}
+    R.eq((got.get("institution"), got.get("department")), ("Example University", "Physics"),
+         "set_membership_fields echoes the fields")
+    got = (erin.get_membership_fields(gid).data or {}).get(ids["erin"]) or {}
+    R.eq((got.get("institution"), got.get("department")), ("Example University", "Physics"),
+         "get_membership_fields reads them back")
+    doc = bob.get_group(gid, include="memberships").data
+    mf = (membership_of(doc, ids["erin"]) or {}).get("membership_fields") or {}
+    R.eq(mf.get("institution"), "Example University", "managers see membership_fields on memberships")
+
+    # last admin: alice cannot leave while she is the only active admin... BARE[3] is admin now,
+    # so first demote it, then check the guard, then promote bob and let alice leave.
+    only_membership(ma.change_role(gid, BARE[3], "member"), "change_role", "demote the second admin")
+    try:
+        r = ma.leave(gid, ids["alice"])
+    except GroupsAPIError as e:  # a whole-request refusal is tolerated, but noted
+        S.setdefault("codes", {})["last_admin_leave"] = f"whole request {e.http_status} {e.code}"
+        R.ok(e.http_status in (400, 403, 409), "last admin leave refused", e.text[:300])
+    else:
+        err = only_error(r, "leave", "last admin leaves", ids["alice"])
+        S.setdefault("codes", {})["last_admin_leave"] = err.get("code")
+    mine = my_membership(alice, gid)
+    R.eq(((mine or {}).get("role"), (mine or {}).get("status")), ("admin", "active"),
+         "the last admin is still an active admin")
+    only_membership(ma.change_role(gid, ids["bob"], "admin"), "change_role", "promote bob to admin")
+    m = only_membership(ma.leave(gid, ids["alice"]), "leave", "alice leaves once bob is admin")
+    R.eq(m.get("status"), "left", "an admin may leave when another admin remains")
+    R.api_error("alice (left) can no longer update", lambda: alice.update_group(gid, {"name": "nope"}), 403)
+
+
+def scenario_subscriptions() -> None:
+    ids = S["id"]
+    alice, bob = client("alice"), client("bob")
+    seed = {
+        "groups": [{
+            "id": SUBSCRIPTION_GROUP_ID,
+            "name": "conformance subscription group",
+            "group_type": "plus",
+            "subscription_id": SUBSCRIPTION_ID,
+            "subscription_info": {"name": "Conformance Sub", "subscriber_name": "Conformance Org",
+                                  "is_high_assurance": False, "is_baa": False, "connectors": {}},
+            "memberships": [{"identity_id": ids["alice"], "role": "admin", "status": "active"}],
+        }],
+    }
+    control("seed", seed)
+    r = bob.get_group_by_subscription_id(SUBSCRIPTION_ID)
+    R.eq(r.http_status, 200, "get_group_by_subscription_id answers 200")
+    R.eq((r.get("group_id"), r.get("subscription_id")), (SUBSCRIPTION_GROUP_ID, SUBSCRIPTION_ID),
+         "subscription resolves to its group")
+    info = r.get("subscription_info") or {}
+    R.ok(isinstance(info, dict) and "name" not in info and "subscriber_name" not in info
+         and "is_high_assurance" in info, "subscription_info is the limited form", info)
+    R.api_error("the subscription group itself stays hidden", lambda: bob.get_group(SUBSCRIPTION_GROUP_ID), 403)
+    R.api_error("unknown subscription id", lambda: bob.get_group_by_subscription_id(UNKNOWN_SUBSCRIPTION_ID), 404)
+    full = alice.get_group(SUBSCRIPTION_GROUP_ID).data
+    R.eq((full.get("subscription_id"), (full.get("subscription_info") or {}).get("name")),
+         (SUBSCRIPTION_ID, "Conformance Sub"), "an admin sees the full subscription info")
+
+    root2 = S["root2"]  # alice is its admin
+    r = alice.set_subscription_admin_verified(root2, SUBSCRIPTION_ID)
+    R.eq(r.http_status, 200, "set_subscription_admin_verified answers 200")
+    R.eq(r.data, {"group_id": root2, "subscription_admin_verified_id": SUBSCRIPTION_ID},
+         "set_subscription_admin_verified returns {group_id, subscription_admin_verified_id}")
+    R.eq(alice.get_group(root2).get("subscription_admin_verified_id"), SUBSCRIPTION_ID,
+         "group shows subscription_admin_verified_id")
+    r = alice.update_group(root2, {"subscription_admin_verified_id": None})
+    R.eq(r.get("subscription_admin_verified_id", "absent") in (None, "absent"), True,
+         "update_group may clear subscription_admin_verified_id")
+    R.eq(alice.get_group(root2).get("subscription_admin_verified_id"), None, "cleared value persisted")
+    err = R.api_error("update_group cannot set a new subscription_admin_verified_id",
+                      lambda: alice.update_group(root2, {"subscription_admin_verified_id": SUBSCRIPTION_ID}),
+                      (400, 403, 422))
+    S.setdefault("codes", {})["update_sets_verified"] = err.http_status if err else None
+    r = alice.set_subscription_admin_verified(root2, SUBSCRIPTION_ID)
+    r = alice.set_subscription_admin_verified(root2, None)
+    R.eq(r.data, {"group_id": root2, "subscription_admin_verified_id": None},
+         "set_subscription_admin_verified(None) clears it")
+
+    bob_group = bob.create_group({"name": "bob's group"}).get("id")
+    S["bob_group"] = bob_group
+    R.api_error("a non-admin of the subscription group cannot verify",
+                lambda: bob.set_subscription_admin_verified(bob_group, SUBSCRIPTION_ID), 403)
+    R.eq(bob.get_group(bob_group).get("subscription_admin_verified_id"), None, "refused verification left no trace")
+
+
+def scenario_errors() -> None:
+    alice = client("alice")
+    anon = TGroupsClient(authorizer=NullAuthorizer(), retry_config=RetryConfig(max_retries=0))
+    err = R.api_error("request without Authorization", lambda: anon.get_my_groups(), 401, "AUTHENTICATION_ERROR")
+    if err is not None:
+        R.ok(isinstance((err.raw_json or {}).get("authorization_parameters"), dict),
+             "401 carries authorization_parameters", err.raw_json)
+        R.ok(bool(err.info.authorization_parameters), "SDK exposes err.info.authorization_parameters")
+    err = R.api_error("create_group without name", lambda: alice.create_group({"description": "nameless"}), 422, None)
+    if err is not None:
+        detail = (err.raw_json or {}).get("detail")
+        R.ok(isinstance(detail, list) and detail and all({"loc", "msg", "type"} <= set(d) for d in detail),
+             "422 is a validation list", err.raw_json)
+    R.api_error("membership fields of a missing group", lambda: alice.get_membership_fields(MISSING_GROUP_ID), 404)
+    R.api_error("delete a missing group", lambda: alice.delete_group(MISSING_GROUP_ID), 404)
+
+
+def scenario_delete() -> None:
+    alice, bob = client("alice"), client("bob")
+    sub = S["sub"]
+    R.api_error("delete by a non-admin", lambda: bob.delete_group(sub), 403)
+    r = alice.delete_group(sub)
+    R.eq(r.http_status, 200, "delete_group answers 200")
+    R.eq((r.get("id"), r.get("name")), (sub, "conformance sub"), "delete_group returns the deleted group")
+    R.api_error("a deleted group is gone", lambda: alice.get_group(sub), 404)
+    r = bob.delete_group(S["bob_group"])
+    R.eq(r.get("id"), S["bob_group"], "the creator deletes their group")
+
+
+class BackoffRecorder:
+    """A RetryConfig backoff that records what the SDK decided and sleeps almost nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int | None, float | None]] = []
+
+    def __call__(self, ctx: t.Any) -> float:
+        status = ctx.response.status_code if ctx.response is not None else None
+        self.calls.append((ctx.attempt, status, ctx.backoff))
+        return 0.01
+
+
+def scenario_retries() -> None:
+    rec = BackoffRecorder()
+    alice = client("alice", retry_config=RetryConfig(backoff=rec, max_sleep=0.05))
+    before = alice.get_my_groups().data
+
+    inject_fault("GET", "/v2/groups/my_groups", count=2, status=429, retry_after=1)
+    t0 = time.monotonic()
+    r = alice.get_my_groups()
+    elapsed = time.monotonic() - t0
+    R.eq((r.http_status, r.data), (200, before), "get_my_groups recovers through two injected 429s")
+    R.eq(rec.calls, [(0, 429, 1.0), (1, 429, 1.0)], "the SDK retried twice, honouring Retry-After: 1")
+    R.ok(elapsed < 2.0, "retries used the tuned (short) sleep", elapsed)
+
+    rec.calls.clear()
+    inject_fault("GET", "/v2/groups/my_groups", count=1, status=503)
+    r = alice.get_my_groups()
+    R.eq((r.http_status, rec.calls), (200, [(0, 503, None)]), "a 503 without Retry-After is retried with backoff")
+
+    # A POST batch answered with 429 must not have been applied: the retry then succeeds cleanly.
+    rec.calls.clear()
+    root2 = S["root2"]
+    inject_fault("POST", f"/v2/groups/{root2}", count=1, status=429, retry_after=1)
+    m = only_membership(manager(alice).add_member(root2, BARE[6]), "add", "batch add through a 429")
+    R.eq(m.get("status"), "active", "the retried batch add succeeded (the 429 attempt changed nothing)")
+    R.eq([c[1] for c in rec.calls], [429], "the POST was retried once")
+
+    rec.calls.clear()
+    limited = client("alice", retry_config=RetryConfig(backoff=rec, max_sleep=0.05, max_retries=1))
+    inject_fault("GET", "/v2/groups/my_groups", count=2, status=429)
+    R.api_error("429 persists past max_retries", lambda: limited.get_my_groups(), 429)
+    R.eq(len(rec.calls), 1, "exactly one retry with max_retries=1")
+    R.eq(alice.get_my_groups().data, before, "no fault left over afterwards")
+
+
+def scenario_coverage() -> None:
+    missing_c = [m for m in CLIENT_METHODS if ("client", m) not in CALLED]
+    missing_m = [m for m in MANAGER_METHODS if ("manager", m) not in CALLED]
+    R.eq(missing_c, [], f"all {len(CLIENT_METHODS)} GroupsClient methods were exercised")
+    R.eq(missing_m, [], f"all {len(MANAGER_METHODS)} GroupsManager methods were exercised")
+
+
+SCENARIOS = [
+    scenario_environment,
+    scenario_identities,
+    scenario_create_and_get,
+    scenario_subgroups,
+    scenario_update,
+    scenario_policies,
+    scenario_memberships,
+    scenario_subscriptions,
+    scenario_errors,
+    scenario_delete,
+    scenario_retries,
+    scenario_coverage,
+]
+
+
+def _where(err: BaseException) -> str:
+    """The script lines (innermost last) that led to `err`, without library frames."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == __file__]
+    return "".join(f"\n      at line {f.lineno}: {f.line}" for f in frames[-3:])
+
+
+def main() -> int:
+    print(f"globus-sdk {globus_sdk.__version__} against {BASE_URL}")
+    started = time.monotonic()
+    for scenario in SCENARIOS:
+        R.scenario = scenario.__name__.removeprefix("scenario_")
+        before = R.failed
+        t0 = time.monotonic()
+        try:
+            scenario()
+        except Failure:
+            pass  # already counted; later checks of this scenario depend on it
+        except KeyError as err:
+            R.ok(False, f"skipped: needs {err} from an earlier scenario that failed")
+        except GroupsAPIError as err:
+            R.ok(False, f"unexpected API error {err.http_status} {err.code}: {err.text[:300]}{_where(err)}")
+        except (globus_sdk.NetworkError, urllib.error.URLError) as err:
+            R.ok(False, f"cannot reach the emulator: {type(err).__name__}: {err}{_where(err)}")
+            if scenario is SCENARIOS[0]:
+                break
+        except Exception as err:  # noqa: BLE001 - report anything and keep going
+            R.ok(False, f"scenario crashed: {type(err).__name__}: {err}{_where(err)}")
+        verdict = "ok" if R.failed == before else f"{R.failed - before} failed"
+        print(f"{R.scenario}: {verdict} ({time.monotonic() - t0:.2f}s)")
+    if S.get("codes"):
+        print("emulator-specific codes observed:", json.dumps(S["codes"], sort_keys=True))
+    print(f"total {time.monotonic() - started:.2f}s")
+    print(f"{R.passed} passed, {R.failed} failed")
+    return 0 if R.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
