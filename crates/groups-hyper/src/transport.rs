@@ -1,0 +1,280 @@
+//! [`HyperTransport`]: the [`Transport`] implementation over hyper.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use groups_core::transport::{Instant, Transport, TransportError, TransportErrorKind};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use http::uri::Scheme;
+use http::{Request, Response, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tracing::Instrument;
+
+use crate::classify;
+use crate::meta::AttemptInfo;
+
+pub(crate) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+pub(crate) type PooledClient = Client<Connector, Full<Bytes>>;
+
+/// The production [`Transport`]: hyper 1 over a pooled, keep-alive
+/// connection pool, rustls for TLS (HTTP/1.1 or HTTP/2 chosen by ALPN) and
+/// Tokio for timers.
+///
+/// Build one with [`crate::HyperClientBuilder`]. Cloning is cheap and
+/// clones share the connection pool, so build it once and reuse it.
+///
+/// Per attempt it enforces the connect timeout, the attempt timeout and the
+/// response size cap; it never follows redirects, never retries (the core
+/// does), sends plain `http://` only to loopback hosts when that was
+/// enabled, and refuses to send an `Authorization` header to any origin but
+/// the configured service URLs.
+#[derive(Clone)]
+pub struct HyperTransport {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) client: PooledClient,
+    pub(crate) origin: tokio::time::Instant,
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) allow_plain_http_loopback: bool,
+    pub(crate) trusted_origins: Vec<Origin>,
+}
+
+/// A scheme, host and port that may receive credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    https: bool,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute `http`/`https` URI.
+    pub(crate) fn of(uri: &Uri) -> Option<Origin> {
+        let https = match uri.scheme_str()? {
+            s if s.eq_ignore_ascii_case("https") => true,
+            s if s.eq_ignore_ascii_case("http") => false,
+            _ => return None,
+        };
+        let host = uri.host()?.to_ascii_lowercase();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Some(Origin { https, host, port })
+    }
+
+    fn matches(&self, uri: &Uri) -> bool {
+        let Some(scheme) = uri.scheme() else {
+            return false;
+        };
+        let https = *scheme == Scheme::HTTPS;
+        if !https && *scheme != Scheme::HTTP {
+            return false;
+        }
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        https == self.https
+            && port == self.port
+            && uri
+                .host()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&self.host))
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// Whether `host` (as found in a URI, IPv6 in brackets) is a loopback name.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if bare.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl HyperTransport {
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        HyperTransport {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The per-attempt timeout (`None`: no limit).
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.inner.attempt_timeout
+    }
+
+    /// The response body size cap, in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
+    }
+
+    /// Check the request against the transport's policy and mark the
+    /// credential sensitive. Never includes a header value in the error.
+    fn vet(&self, request: &mut Request<Bytes>) -> Result<(), TransportError> {
+        let uri = request.uri();
+        let https = match uri.scheme() {
+            Some(s) if *s == Scheme::HTTPS => true,
+            Some(s) if *s == Scheme::HTTP => false,
+            _ => {
+                return Err(TransportError::new(
+                    TransportErrorKind::Refused,
+                    "request URL must be absolute with an https scheme",
+                ));
+            }
+        };
+        let Some(host) = uri.host() else {
+            return Err(TransportError::new(
+                TransportErrorKind::Refused,
+                "request URL has no host",
+            ));
+        };
+        if !https && !(self.inner.allow_plain_http_loopback && is_loopback_host(host)) {
+            return Err(TransportError::new(
+                TransportErrorKind::Refused,
+                if self.inner.allow_plain_http_loopback {
+                    "plain http is only allowed to a loopback host"
+                } else {
+                    "plain http is not allowed (enable allow_plain_http_loopback for a local service)"
+                },
+            ));
+        }
+        if request.headers().contains_key(AUTHORIZATION) {
+            if !self.inner.trusted_origins.iter().any(|o| o.matches(uri)) {
+                return Err(TransportError::new(
+                    TransportErrorKind::Refused,
+                    format!(
+                        "refusing to send credentials to {host}, which is not a configured service URL"
+                    ),
+                ));
+            }
+            if let http::header::Entry::Occupied(mut entry) =
+                request.headers_mut().entry(AUTHORIZATION)
+            {
+                for value in entry.iter_mut() {
+                    value.set_sensitive(true);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn attempt(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+        let cap = self.inner.max_response_bytes;
+        let response = self
+            .inner
+            .client
+            .request(request.map(Full::new))
+            .await
+            .map_err(classify::request_error)?;
+
+        let (parts, body) = response.into_parts();
+        if let Some(len) = parts.headers.get(CONTENT_LENGTH)
+            && let Some(len) = len.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok())
+            && len > cap as u64
+        {
+            return Err(classify::too_large(cap));
+        }
+        let collected = Limited::new(body, cap)
+            .collect()
+            .await
+            .map_err(|e| classify::body_error(e, cap))?;
+        Ok(Response::from_parts(parts, collected.to_bytes()))
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let origins: Vec<String> = self
+            .inner
+            .trusted_origins
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        f.debug_struct("HyperTransport")
+            .field("attempt_timeout", &self.inner.attempt_timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field(
+                "allow_plain_http_loopback",
+                &self.inner.allow_plain_http_loopback,
+            )
+            .field("trusted_origins", &origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport for HyperTransport {
+    async fn send(&self, mut request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+        let info = AttemptInfo::of(&request);
+        let span = tracing::debug_span!(
+            "groups_http",
+            operation = info.operation,
+            method = request.method().as_str(),
+            path = request.uri().path(),
+            attempt = info.attempt,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = tokio::time::Instant::now();
+        let result = async {
+            self.vet(&mut request)?;
+            match self.inner.attempt_timeout {
+                Some(limit) => tokio::time::timeout(limit, self.attempt(request))
+                    .await
+                    .unwrap_or_else(|_| Err(classify::attempt_timeout(limit))),
+                None => self.attempt(request).await,
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        span.record("elapsed_ms", elapsed_ms);
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                tracing::debug!(
+                    parent: &span,
+                    status = response.status().as_u16(),
+                    elapsed_ms,
+                    "http attempt finished"
+                );
+            }
+            Err(error) => {
+                tracing::debug!(
+                    parent: &span,
+                    error.kind = error.kind().as_str(),
+                    error.message = error.message(),
+                    elapsed_ms,
+                    "http attempt failed"
+                );
+            }
+        }
+        result
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        let at = self
+            .inner
+            .origin
+            .checked_add(deadline.elapsed_since_origin())
+            // Far beyond any real deadline: sleep "forever" (about 30 years).
+            .unwrap_or_else(|| self.inner.origin + Duration::from_secs(86_400 * 365 * 30));
+        tokio::time::sleep_until(at)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_elapsed(self.inner.origin.elapsed())
+    }
+}
