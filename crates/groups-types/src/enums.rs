@@ -22,6 +22,7 @@ open_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum comes from a macro
 impl Default for GroupRole {
     fn default() -> Self {
         GroupRole::Member

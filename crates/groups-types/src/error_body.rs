@@ -148,7 +148,7 @@ model! {
         req msg: String = "msg",
         /// Kind of failure, e.g. `missing`.
         req error_type: String = "type",
-        /// The offending input.
+        /// The offending input (a JSON `null` reads as [`crate::Nullable::Null`]).
         opt input: Value = "input",
         /// Context for the message.
         opt ctx: Map<String, Value> = "ctx",

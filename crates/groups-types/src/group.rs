@@ -138,6 +138,7 @@ impl Membership {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum comes from a macro
 impl Default for MembershipStatus {
     fn default() -> Self {
         MembershipStatus::Active
