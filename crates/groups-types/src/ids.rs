@@ -71,3 +71,14 @@ id_type!(
     SubscriptionId,
     "subscription"
 );
+
+/// One identity is a collection of one, so every batch builder method takes
+/// a single id as readily as a list (and never splits it into characters).
+impl IntoIterator for IdentityId {
+    type Item = IdentityId;
+    type IntoIter = std::iter::Once<IdentityId>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self)
+    }
+}

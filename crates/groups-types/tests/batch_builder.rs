@@ -87,14 +87,11 @@ fn builder_matches_shared_batch_request_fixtures() {
 fn a_single_id_is_one_identity_never_characters() {
     // globus-sdk's change_roles iterates a bare string; here one id is one item.
     let user = id(SDK_USER);
-    let actions = BatchMembershipActions::new().change_roles(GroupRole::Admin, user_once(user));
+    let actions = BatchMembershipActions::new().change_roles(GroupRole::Admin, user);
     assert_eq!(actions.len(), 1);
     assert_eq!(actions.change_role.value().unwrap()[0].identity_id, user);
 }
 
-fn user_once(user: IdentityId) -> Option<IdentityId> {
-    Some(user)
-}
 
 #[test]
 fn duplicates_across_and_within_verbs_are_reported_once() {
