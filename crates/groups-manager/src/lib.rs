@@ -1,0 +1,1 @@
+//! Globus Groups SDK: manager layer.
