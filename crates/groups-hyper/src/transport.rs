@@ -141,7 +141,8 @@ impl HyperTransport {
                 "request URL has no host",
             ));
         };
-        if !https && !(self.inner.allow_plain_http_loopback && is_loopback_host(host)) {
+        let plain_allowed = self.inner.allow_plain_http_loopback && is_loopback_host(host);
+        if !https && !plain_allowed {
             return Err(TransportError::new(
                 TransportErrorKind::Refused,
                 if self.inner.allow_plain_http_loopback {
@@ -225,7 +226,7 @@ impl Transport for HyperTransport {
             path = request.uri().path(),
             attempt = info.attempt,
             status = tracing::field::Empty,
-            elapsed_ms = tracing::field::Empty,
+            elapsed = tracing::field::Empty,
         );
         let started = tokio::time::Instant::now();
         let result = async {
@@ -239,15 +240,15 @@ impl Transport for HyperTransport {
         }
         .instrument(span.clone())
         .await;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        span.record("elapsed_ms", elapsed_ms);
+        let elapsed = started.elapsed();
+        span.record("elapsed", tracing::field::debug(elapsed));
         match &result {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
                 tracing::debug!(
                     parent: &span,
                     status = response.status().as_u16(),
-                    elapsed_ms,
+                    ?elapsed,
                     "http attempt finished"
                 );
             }
@@ -256,7 +257,7 @@ impl Transport for HyperTransport {
                     parent: &span,
                     error.kind = error.kind().as_str(),
                     error.message = error.message(),
-                    elapsed_ms,
+                    ?elapsed,
                     "http attempt failed"
                 );
             }

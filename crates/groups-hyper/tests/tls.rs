@@ -2,126 +2,16 @@
 //! in the test (rcgen), served by rustls + hyper: custom CA bundles, ALPN
 //! HTTP/2, and the refusals.
 
-use std::convert::Infallible;
+mod common;
+
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use common::tls::{TlsServer, make_pki, tls_server};
 use groups_core::transport::{Transport, TransportErrorKind};
 use groups_hyper::{HyperClientBuilder, HyperTransport};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::TcpListener;
-
-struct Pki {
-    ca_pem: String,
-    cert: CertificateDer<'static>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-/// A fresh CA and a server certificate for `names` signed by it.
-fn make_pki(names: &[&str]) -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "groups-hyper test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-
-    let key = KeyPair::generate().unwrap();
-    let params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        cert: cert.der().clone(),
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
-}
-
-struct TlsServer {
-    addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl TlsServer {
-    fn base(&self) -> String {
-        format!("https://{}/", self.addr)
-    }
-    fn url(&self, path: &str) -> String {
-        format!("https://{}{}", self.addr, path)
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Serve every request with 200 and a body naming the HTTP version seen.
-async fn tls_server(pki: &Pki, alpn: &[&[u8]]) -> TlsServer {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![pki.cert.clone()],
-        PrivateKeyDer::Pkcs8(pki.key.clone_key()),
-    )
-    .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counter = connections.clone();
-    let task = tokio::spawn(async move {
-        let mut conns = tokio::task::JoinSet::new();
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            conns.spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let service = service_fn(|req: http::Request<hyper::body::Incoming>| async move {
-                    let body = format!(
-                        r#"{{"version":"{:?}","authorized":{}}}"#,
-                        req.version(),
-                        req.headers().contains_key("authorization")
-                    );
-                    Ok::<_, Infallible>(
-                        http::Response::builder()
-                            .header("content-type", "application/json")
-                            .body(Full::new(Bytes::from(body)))
-                            .unwrap(),
-                    )
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    TlsServer {
-        addr,
-        connections,
-        task,
-    }
-}
 
 fn get(url: &str) -> http::Request<Bytes> {
     http::Request::get(url)

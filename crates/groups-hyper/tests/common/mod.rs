@@ -241,3 +241,4 @@ pub async fn closed_port() -> SocketAddr {
     drop(listener);
     addr
 }
+pub mod tls;

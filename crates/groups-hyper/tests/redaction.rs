@@ -1,0 +1,189 @@
+//! A canary token never appears in tracing output (TRACE, with the `log`
+//! records of rustls bridged in) nor in any error, across successes,
+//! refusals and every failure kind, over HTTP/1.1 and HTTP/2.
+//!
+//! One test function: it installs the global subscriber.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::tls::{make_pki, tls_server};
+use common::{ScriptedServer, Step, closed_port, json, response};
+use groups_core::transport::{Transport, TransportError};
+use groups_hyper::HyperClientBuilder;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+
+const CANARY: &str = "CANARY-tok-5b1e0c9d7a";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn with_token(method: http::Method, url: &str) -> http::Request<Bytes> {
+    http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {CANARY}"))
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(br#"{"add":[]}"#))
+        .unwrap()
+}
+
+fn check_error(errors: &mut Vec<String>, err: TransportError) {
+    let shown = format!("{err} / {err:?}");
+    assert!(!shown.contains(CANARY), "canary leaked in error: {shown}");
+    errors.push(shown);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_token_never_reaches_logs_or_errors() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish()
+        .try_init()
+        .expect("the only subscriber in this test binary");
+
+    let mut errors = Vec::new();
+
+    let mut partial = b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n".to_vec();
+    partial.extend_from_slice(b"{\"partial\":");
+    let server = ScriptedServer::start([
+        Step::Respond(json(200, "{}")),
+        Step::Respond(response(401, &[("www-authenticate", "Bearer")], "{}")),
+        Step::Respond(json(200, &"z".repeat(4096))),
+        Step::RespondAndReset(partial),
+        Step::Hang,
+    ])
+    .await;
+    let t = HyperClientBuilder::new()
+        .base_url(server.base())
+        .allow_plain_http_loopback(true)
+        .max_response_bytes(1024)
+        .attempt_timeout(Some(Duration::from_millis(300)))
+        .build_transport()
+        .unwrap();
+    let url = server.url("/v2/groups/00000000-0000-0000-0000-000000000001");
+    assert_eq!(
+        t.send(with_token(http::Method::GET, &url))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        t.send(with_token(http::Method::GET, &url))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    for _ in 0..3 {
+        // too large, reset mid-body, timeout
+        check_error(
+            &mut errors,
+            t.send(with_token(http::Method::POST, &url))
+                .await
+                .unwrap_err(),
+        );
+    }
+    // The server did receive the token (so the canary was really in play).
+    assert!(server.requests().iter().all(|r| r.head.contains(CANARY)));
+
+    // Refused: foreign origin, plain http to a non-loopback host.
+    let other = closed_port().await;
+    check_error(
+        &mut errors,
+        t.send(with_token(
+            http::Method::GET,
+            &format!("http://{other}/v2/groups"),
+        ))
+        .await
+        .unwrap_err(),
+    );
+    check_error(
+        &mut errors,
+        t.send(with_token(
+            http::Method::GET,
+            "http://groups.example.org/v2/groups",
+        ))
+        .await
+        .unwrap_err(),
+    );
+    // Connect failure.
+    let refused = HyperClientBuilder::new()
+        .base_url(format!("http://{other}/"))
+        .allow_plain_http_loopback(true)
+        .build_transport()
+        .unwrap();
+    check_error(
+        &mut errors,
+        refused
+            .send(with_token(
+                http::Method::GET,
+                &format!("http://{other}/v2/groups"),
+            ))
+            .await
+            .unwrap_err(),
+    );
+
+    // HTTPS: HTTP/2 success, and a TLS failure.
+    let pki = make_pki(&["127.0.0.1"]);
+    let tls = tls_server(&pki, &[b"h2", b"http/1.1"]).await;
+    let h2 = HyperClientBuilder::new()
+        .base_url(tls.base())
+        .ca_bundle_pem(&pki.ca_pem)
+        .build_transport()
+        .unwrap();
+    let r = h2
+        .send(with_token(http::Method::GET, &tls.url("/v2/groups")))
+        .await
+        .unwrap();
+    assert_eq!(r.version(), http::Version::HTTP_2);
+    let untrusting = HyperClientBuilder::new()
+        .base_url(tls.base())
+        .build_transport()
+        .unwrap();
+    check_error(
+        &mut errors,
+        untrusting
+            .send(with_token(http::Method::GET, &tls.url("/v2/groups")))
+            .await
+            .unwrap_err(),
+    );
+
+    assert_eq!(errors.len(), 7);
+    let logged = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(!logged.contains(CANARY), "canary leaked in tracing output");
+    assert!(
+        !logged.to_ascii_lowercase().contains("bearer"),
+        "an auth scheme was logged"
+    );
+    // The capture did see the attempts: spans with method, path and status.
+    assert!(logged.contains("groups_http"), "{logged}");
+    assert!(
+        logged.contains("method=\"GET\"") || logged.contains("method=GET"),
+        "{logged}"
+    );
+    assert!(logged.contains("status=401"), "{logged}");
+    assert!(logged.contains("elapsed="), "{logged}");
+    assert!(!logged.contains("zzzz"), "a body was logged");
+}
