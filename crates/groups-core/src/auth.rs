@@ -1,0 +1,234 @@
+//! Token providers: where the `Authorization` header of each attempt comes from.
+//!
+//! A [`TokenProvider`] is sans-IO like the rest of the core. Before every
+//! attempt the [`Exchange`](crate::exchange::Exchange) asks it
+//! [`poll_authorization`](TokenProvider::poll_authorization), and the provider
+//! answers with one of:
+//!
+//! * [`AuthPoll::Ready`]: the header value to use (or none at all);
+//! * [`AuthPoll::Fetch`]: "send this token request first" (e.g. a refresh
+//!   grant to Globus Auth). The exchange hands it to the driver as an ordinary
+//!   [`Action::Send`](crate::exchange::Action::Send) through the same
+//!   [`Transport`](crate::transport::Transport), and feeds the answer back to
+//!   [`handle_token_response`](TokenProvider::handle_token_response);
+//! * [`AuthPoll::WaitUntil`]: another call is already fetching a token (single
+//!   flight); poll again later;
+//! * [`AuthPoll::Failed`]: no token can be had.
+//!
+//! After a 401 the exchange calls [`handle_rejected`](TokenProvider::handle_rejected)
+//! with the value that was rejected; a provider that can renew its token
+//! invalidates it and returns `true`, and the exchange retries once.
+//!
+//! So refresh-token and client-credentials providers plug in without any
+//! change to this trait, the exchange or the drivers. This module ships the
+//! static ones: [`AccessTokenProvider`] and [`NoAuth`].
+//!
+//! ```
+//! use groups_core::auth::{AccessTokenProvider, AuthPoll, TokenProvider};
+//! use groups_core::transport::Instant;
+//!
+//! let p = AccessTokenProvider::new("secret-token").unwrap();
+//! assert!(!format!("{p:?}").contains("secret-token"));
+//! match p.poll_authorization(Instant::ZERO) {
+//!     AuthPoll::Ready(Some(v)) => assert!(v.is_sensitive()),
+//!     _ => unreachable!(),
+//! }
+//! ```
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::HeaderValue;
+
+use crate::error::GroupsError;
+use crate::transport::{Instant, TransportError};
+
+/// Identifies one token request a provider asked for, so the answer can be
+/// matched to it (and abandoned requests released).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TokenTicket(pub u64);
+
+/// A provider's answer to "what Authorization value for this attempt?".
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthPoll {
+    /// Send the attempt with this `Authorization` value (already marked
+    /// sensitive), or with no `Authorization` header at all.
+    Ready(Option<HeaderValue>),
+    /// Send `request` first and feed its outcome to
+    /// [`TokenProvider::handle_token_response`] with `ticket`.
+    Fetch {
+        /// Matches the answer to the request.
+        ticket: TokenTicket,
+        /// The token request (for example a refresh grant to Globus Auth).
+        request: Box<http::Request<Bytes>>,
+    },
+    /// Another call is fetching a token right now; ask again at this instant.
+    WaitUntil(Instant),
+    /// No token can be produced.
+    Failed(GroupsError),
+}
+
+/// Supplies the `Authorization` value of each attempt.
+///
+/// Implementations must never reveal a token in `Debug`, `Display` or errors.
+/// They are shared between concurrent calls (`&self` methods), so they keep
+/// their mutable state behind a lock.
+pub trait TokenProvider: Send + Sync + fmt::Debug {
+    /// The `Authorization` value for the next attempt, or a token request to
+    /// make first. Called before every attempt, so a renewed token is used as
+    /// soon as it exists.
+    fn poll_authorization(&self, now: Instant) -> AuthPoll;
+
+    /// The outcome of a token request this provider asked for with
+    /// [`AuthPoll::Fetch`]. On `Ok(())` the exchange polls again; an error
+    /// ends the call with that error.
+    ///
+    /// The default ignores the outcome (static providers never fetch).
+    fn handle_token_response(
+        &self,
+        ticket: TokenTicket,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) -> Result<(), GroupsError> {
+        let _ = (ticket, outcome, now);
+        Ok(())
+    }
+
+    /// A token request this provider asked for will never be answered (the
+    /// call was cancelled or hit its deadline). Single-flight providers
+    /// release their in-flight marker here. The default does nothing.
+    fn abandon_token_request(&self, ticket: TokenTicket) {
+        let _ = ticket;
+    }
+
+    /// The service answered 401 to an attempt sent with `rejected`.
+    ///
+    /// Return `true` if a new value can be obtained (the provider has
+    /// invalidated `rejected`, or already holds a newer one); the exchange then
+    /// retries once per call. The default returns `false`.
+    fn handle_rejected(&self, rejected: Option<&HeaderValue>, now: Instant) -> bool {
+        let _ = (rejected, now);
+        false
+    }
+}
+
+/// A string holding a secret: its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wrap a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        SecretString(secret.into())
+    }
+
+    /// The secret itself. Call only where it must go on the wire.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(s: String) -> Self {
+        SecretString(s)
+    }
+}
+
+/// Build a `Bearer <token>` header value marked sensitive.
+///
+/// An empty token or one with characters not allowed in a header is an
+/// invalid-input error (which never repeats the token).
+pub fn bearer_header(token: &str) -> Result<HeaderValue, GroupsError> {
+    if token.is_empty() || token.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(GroupsError::invalid_input(
+            "access token is empty or contains characters not allowed in a header",
+        ));
+    }
+    let mut v = HeaderValue::try_from(format!("Bearer {token}"))
+        .map_err(|_| GroupsError::invalid_input("access token is not a valid header value"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// A fixed access token, sent as `Authorization: Bearer <token>`.
+///
+/// A 401 is final: this provider cannot renew its token (like globus-sdk's
+/// `AccessTokenAuthorizer`).
+#[derive(Clone)]
+pub struct AccessTokenProvider {
+    header: HeaderValue,
+}
+
+impl AccessTokenProvider {
+    /// A provider for `token`. See [`bearer_header`] for the validation.
+    pub fn new(token: impl Into<SecretString>) -> Result<Self, GroupsError> {
+        let token = token.into();
+        Ok(AccessTokenProvider {
+            header: bearer_header(token.expose_secret())?,
+        })
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(s: &str) -> Self {
+        SecretString(s.to_owned())
+    }
+}
+
+impl fmt::Debug for AccessTokenProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenProvider")
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TokenProvider for AccessTokenProvider {
+    fn poll_authorization(&self, _now: Instant) -> AuthPoll {
+        AuthPoll::Ready(Some(self.header.clone()))
+    }
+}
+
+/// Sends no `Authorization` header (for the emulator in open mode, or for
+/// tests of the 401 path).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAuth;
+
+impl TokenProvider for NoAuth {
+    fn poll_authorization(&self, _now: Instant) -> AuthPoll {
+        AuthPoll::Ready(None)
+    }
+}
+
+impl<P: TokenProvider + ?Sized> TokenProvider for std::sync::Arc<P> {
+    fn poll_authorization(&self, now: Instant) -> AuthPoll {
+        (**self).poll_authorization(now)
+    }
+    fn handle_token_response(
+        &self,
+        ticket: TokenTicket,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) -> Result<(), GroupsError> {
+        (**self).handle_token_response(ticket, outcome, now)
+    }
+    fn abandon_token_request(&self, ticket: TokenTicket) {
+        (**self).abandon_token_request(ticket)
+    }
+    fn handle_rejected(&self, rejected: Option<&HeaderValue>, now: Instant) -> bool {
+        (**self).handle_rejected(rejected, now)
+    }
+}

@@ -1,0 +1,72 @@
+//! # groups-core
+//!
+//! The sans-IO core of the Globus Groups SDK: every Groups operation as a
+//! request builder and a response parser, environments and configuration,
+//! the SDK's error type, retry policy, the exchange state machine, token
+//! providers, the [`Transport`](transport::Transport) contract and the
+//! runtime-agnostic [`GroupsClient`](client::GroupsClient).
+//!
+//! It sits between `groups-types` (the data model, below) and the drivers
+//! above it: `groups-hyper` supplies a real transport, `groups-manager` builds
+//! on the client. The core performs no IO: no sockets, no runtime, no clock,
+//! no randomness. Time and jitter are arguments, so someone with their own
+//! executor (another async runtime, a blocking loop, a WASM host) can use the
+//! whole API through this crate alone, by supplying a way to send a request
+//! and to sleep.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`config`] | [`Environment`], [`BaseUrl`] resolution (explicit > `GLOBUS_SDK_SERVICE_URL_GROUPS` > `GLOBUS_SDK_ENVIRONMENT` > production), [`ClientConfig`] and default headers |
+//! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
+//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`] |
+//! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
+//! | [`ops`] | one [`Operation`] per endpoint, plus [`RawRequest`](ops::RawRequest) |
+//! | [`retry`] | [`RetryPolicy`] and its decision function |
+//! | [`exchange`] | [`Exchange`]: `poll_action(now) -> Send / Wait / Done` |
+//! | [`client`] | [`GroupsClient`]: the methods users call |
+//! | [`transport`] | the [`Transport`] trait a runtime implements |
+//!
+//! ```
+//! use bytes::Bytes;
+//! use groups_core::{ClientConfig, Operation};
+//! use groups_core::ops::GetGroup;
+//! use groups_types::{GroupId, GroupInclude};
+//!
+//! let id: GroupId = "00000000-0000-1000-8000-00000000a001".parse().unwrap();
+//! let op = GetGroup::new(id).include([GroupInclude::Memberships, GroupInclude::Policies]);
+//! let request = op.build_request(&ClientConfig::default()).unwrap();
+//! assert_eq!(request.method(), http::Method::GET);
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://groups.api.globus.org/v2/groups/00000000-0000-1000-8000-00000000a001?include=memberships%2Cpolicies"
+//! );
+//!
+//! let body = std::fs::read("../../../shared/groups-api/fixtures/get_group.response.json")
+//!     .unwrap_or_else(|_| br#"{"id": "00000000-0000-1000-8000-00000000a001", "name": "g", "parent_id": null}"#.to_vec());
+//! let response = http::Response::builder().status(200).body(Bytes::from(body)).unwrap();
+//! let group = op.parse_response(response).unwrap();
+//! assert_eq!(group.id, id);
+//! ```
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod ops;
+pub mod retry;
+pub mod scopes;
+pub mod transport;
+
+pub use auth::{AccessTokenProvider, AuthPoll, NoAuth, TokenProvider};
+pub use client::GroupsClient;
+pub use config::{BaseUrl, ClientConfig, Environment};
+pub use error::{DecodeError, GroupsAPIError, GroupsError};
+pub use exchange::{Action, Exchange};
+pub use ops::Operation;
+pub use retry::{Jitter, MethodClass, RetryDecision, RetryPolicy};
+pub use scopes::{GroupsScopes, Scope};
+pub use transport::{Instant, Transport, TransportError, TransportErrorKind};
+
+/// The data model this core speaks (re-exported).
+pub use groups_types;
