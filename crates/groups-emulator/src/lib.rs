@@ -1,3 +1,93 @@
-//! Globus Groups SDK: emulator layer.
+//! A local Globus Groups service: the sixteen endpoints of Groups API v2 with their rules,
+//! served over HTTP on loopback, as a library (for tests) and a binary
+//! (`groups-emulator serve`).
+//!
+//! Where it sits: it depends only on `groups-types` (data model); the rest of the SDK
+//! (core, hyper transport, manager) is tested against it. The rules live in [`world`]
+//! (a pure state machine, no IO); this crate's other modules are the server around it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use groups_emulator::{Emulator, Fault};
+//!
+//! let emu = Emulator::builder().start().await?;
+//! println!("point GLOBUS_SDK_SERVICE_URL_GROUPS at {}", emu.base_url());
+//! // The next POST to a group answers 429 with Retry-After: 1.
+//! emu.inject(Fault::status(429).retry_after(1).method("POST").path("/v2/groups/*"));
+//! let state = emu.dump_state();
+//! # let _ = state;
+//! emu.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Server behaviour
+//!
+//! - HTTP/1.1 with keep-alive, and HTTP/2 over cleartext (prior knowledge), on one port.
+//!   `TCP_NODELAY` on every accepted socket; listen backlog 1024.
+//! - Any token is accepted by default and maps to a stable identity; see [`world`] for
+//!   the seed format, strict modes and rules.
+//! - `GET` requests run under a shared read lock; every other method runs under the
+//!   write lock, so a batch is applied atomically (no reader sees half of it).
+//! - Request bodies above 16 MiB get `413 {"code": "PAYLOAD_TOO_LARGE", ...}`.
+//! - A panic inside a handler is caught: the client gets
+//!   `500 {"code": "INTERNAL_ERROR", ...}` and the server keeps serving.
+//! - Every response body is JSON (`content-type: application/json`).
+//! - One `tracing` debug event per request: method, path, status, microseconds
+//!   (never headers, so never tokens).
+//!
+//! # Durability
+//!
+//! With a state file ([`EmulatorBuilder::state_file`], `--state FILE`), every write that
+//! changes the world is saved before its response is sent: the whole world is serialized,
+//! written to a temporary file in the same directory, fsynced, renamed over the state file,
+//! and the directory is fsynced. The file is therefore always a complete state, and an
+//! emulator killed at any moment restarts from the last acknowledged write. If saving
+//! fails, the change is rolled back and the client gets
+//! `500 {"code": "PERSISTENCE_ERROR"}`. Cost: each write holds the write lock through one
+//! serialization and two fsyncs (milliseconds on a disk), so use a state file for
+//! durability tests and demos, not for throughput benchmarks. A state file that exists but
+//! cannot be read or parsed stops the start with an error; it is never silently replaced.
+//!
+//! # Control plane
+//!
+//! Under `/_emulator/`, a prefix the real API never uses. Only loopback peers may call it
+//! (others get 403, see [`control_plane_allowed`]); faults never apply to it; it needs
+//! no token. All bodies are JSON.
+//!
+//! | method | path | body | answer |
+//! | --- | --- | --- | --- |
+//! | GET | `/_emulator/health` | | `{"status": "ok", "generation", "requests", "pending_faults", "durable"}` |
+//! | POST | `/_emulator/reset` | | empties the world: `{"status": "ok"}` |
+//! | POST | `/_emulator/seed` | a seed document ([`world::Seed`]) | applies it over the current world: `{"status": "ok"}`; 400 `INVALID_SEED` if refused, 422 `INVALID_JSON` if unparsable |
+//! | GET | `/_emulator/state` | | the whole world as JSON |
+//! | PUT | `/_emulator/state` | a document from `GET /_emulator/state` | replaces the world with it |
+//! | GET | `/_emulator/faults` | | `{"pending": [fault, ...]}` |
+//! | POST | `/_emulator/faults` | one [`Fault`] or an array | adds the rules: `{"pending": [...]}`; 422 `INVALID_FAULT` / `INVALID_JSON` |
+//! | DELETE | `/_emulator/faults` | | removes every rule: `{"pending": []}` |
+//!
+//! Other methods on those paths get 405, other paths under the prefix 404.
+//! The same operations exist in the library API: [`Emulator::reset`],
+//! [`Emulator::load_seed`], [`Emulator::dump_state`], [`Emulator::inject`],
+//! [`Emulator::clear_faults`], [`Emulator::with_world`].
+//!
+//! Fault rule JSON (details on [`Fault`]):
+//!
+//! ```json
+//! {"method": "POST", "path": "/v2/groups/*", "times": 1, "delay_ms": 100,
+//!  "action": "status", "status": 503, "retry_after": 2}
+//! {"action": "close"}
+//! {"action": "truncate", "path": "/v2/groups/my_groups", "truncate_to": 10}
+//! {"action": "delay", "delay_ms": 1500}
+//! ```
 
+mod clock;
+mod control;
+mod emulator;
+mod faults;
+mod persist;
+mod server;
 pub mod world;
+
+pub use emulator::{DEFAULT_BACKLOG, DEFAULT_BODY_LIMIT, Emulator, EmulatorBuilder, EmulatorError};
+pub use faults::{Fault, FaultAction};
+pub use server::control_plane_allowed;

@@ -1,0 +1,130 @@
+//! The control plane under `/_emulator/` (documented on the crate root).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::faults::Fault;
+use crate::server::{Failure, Shared, error_response, json_response};
+use crate::world::{ApiResponse, Seed, World};
+
+fn ok(value: Value) -> ApiResponse {
+    json_response(StatusCode::OK, &value)
+}
+
+fn bad_json(err: &serde_json::Error) -> ApiResponse {
+    error_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_JSON",
+        &format!("The request body is not valid for this endpoint: {err}"),
+    )
+}
+
+/// Answer one control-plane request (the caller already checked the peer is loopback).
+pub(crate) async fn handle(
+    shared: &Arc<Shared>,
+    method: &Method,
+    path: &str,
+    body: Bytes,
+) -> ApiResponse {
+    let path = path.trim_end_matches('/');
+    let resource = path.strip_prefix("/_emulator").unwrap_or(path);
+    let result = match (resource, method) {
+        ("/health", &Method::GET) => Ok(health(shared)),
+        ("/reset", &Method::POST) => shared
+            .blocking(|s| s.mutate(true, |w| *w = World::new()))
+            .await
+            .map(|()| ok(json!({ "status": "ok" }))),
+        ("/seed", &Method::POST) => match serde_json::from_slice::<Seed>(&body) {
+            Err(e) => Ok(bad_json(&e)),
+            Ok(seed) => shared
+                .blocking(move |s| s.mutate(true, |w| w.load_seed(seed)))
+                .await
+                .map(|r| match r {
+                    Ok(()) => ok(json!({ "status": "ok" })),
+                    Err(e) => error_response(
+                        StatusCode::BAD_REQUEST,
+                        "INVALID_SEED",
+                        &format!("The seed was refused: {e}"),
+                    ),
+                }),
+        },
+        ("/state", &Method::GET) => shared.read(|w| {
+            ok(serde_json::to_value(w).unwrap_or_else(|e| json!({ "error": e.to_string() })))
+        }),
+        ("/state", &Method::PUT) => match serde_json::from_slice::<World>(&body) {
+            Err(e) => Ok(bad_json(&e)),
+            Ok(world) => shared
+                .blocking(move |s| s.mutate(true, |w| *w = world))
+                .await
+                .map(|()| ok(json!({ "status": "ok" }))),
+        },
+        ("/faults", &Method::GET) => Ok(ok(faults_json(shared))),
+        ("/faults", &Method::POST) => Ok(add_faults(shared, &body)),
+        ("/faults", &Method::DELETE) => {
+            shared.clear_faults();
+            Ok(ok(faults_json(shared)))
+        }
+        ("/health" | "/reset" | "/seed" | "/state" | "/faults", _) => Ok(error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            &format!("{method} is not supported on {path}."),
+        )),
+        _ => Ok(error_response(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("No control-plane endpoint {path}."),
+        )),
+    };
+    result.unwrap_or_else(Failure::into_response)
+}
+
+fn health(shared: &Shared) -> ApiResponse {
+    let generation = shared.read(|w| w.generation()).unwrap_or(0);
+    ok(json!({
+        "status": "ok",
+        "generation": generation,
+        "requests": shared.request_count(),
+        "pending_faults": shared.pending_faults().len(),
+        "durable": shared.persister.is_some(),
+    }))
+}
+
+fn faults_json(shared: &Shared) -> Value {
+    json!({ "pending": shared.pending_faults() })
+}
+
+fn add_faults(shared: &Shared, body: &[u8]) -> ApiResponse {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Fault>),
+        One(Fault),
+    }
+    let faults = match serde_json::from_slice::<OneOrMany>(body) {
+        Ok(OneOrMany::Many(v)) => v,
+        Ok(OneOrMany::One(f)) => vec![f],
+        Err(_) => {
+            // Re-parse as a single rule for a precise error message.
+            return match serde_json::from_slice::<Fault>(body) {
+                Err(e) => bad_json(&e),
+                Ok(_) => error_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "INVALID_JSON",
+                    "Expected a fault rule or an array of fault rules.",
+                ),
+            };
+        }
+    };
+    for f in &faults {
+        if let Err(detail) = f.validate() {
+            return error_response(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FAULT", &detail);
+        }
+    }
+    for f in faults {
+        shared.inject(f);
+    }
+    ok(faults_json(shared))
+}

@@ -1,0 +1,371 @@
+//! The library API: build, start, seed, inspect, inject faults, shut down.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::faults::Fault;
+use crate::persist::{self, Persister};
+use crate::server::{self, Failure, Shared};
+use crate::world::{Policy, Seed, World};
+
+/// Default request-body limit: 16 MiB (bigger bodies get 413).
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Default listen backlog.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// Why the emulator could not start or could not apply an operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The listening socket could not be set up.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address we tried.
+        addr: SocketAddr,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The state file exists but cannot be read or parsed, or cannot be written.
+    #[error("state file {path}: {detail}")]
+    StateFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A seed could not be read or was refused by the world.
+    #[error("seed: {0}")]
+    Seed(String),
+    /// A change could not be applied (the handler failed or persistence failed; the world
+    /// was left as it was before the change when a state file is configured).
+    #[error("operation failed: {0}")]
+    Operation(String),
+}
+
+impl From<Failure> for EmulatorError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Panicked => EmulatorError::Operation("the operation panicked".into()),
+            Failure::Persist(detail) => EmulatorError::Operation(detail),
+        }
+    }
+}
+
+/// Configuration for an [`Emulator`]; see [`Emulator::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EmulatorBuilder {
+    host: IpAddr,
+    port: u16,
+    state_file: Option<PathBuf>,
+    seed: Option<Seed>,
+    seed_file: Option<PathBuf>,
+    policy: Policy,
+    body_limit: usize,
+    backlog: u32,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            state_file: None,
+            seed: None,
+            seed_file: None,
+            policy: Policy::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            backlog: DEFAULT_BACKLOG,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Address to listen on (default `127.0.0.1`).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Port to listen on (default 0: the OS picks a free one; see [`Emulator::base_url`]).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Keep the state in this file: every acknowledged write is in it before the response
+    /// is sent, and a later start with the same file continues from it. If the file exists
+    /// it must be a valid state file (else [`Emulator::builder`]'s `start` fails), and then
+    /// any seed is ignored: the file wins.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Seed the world at start (applied after [`EmulatorBuilder::seed_file`], if both).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Seed the world from a JSON file at start.
+    pub fn seed_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.seed_file = Some(path.into());
+        self
+    }
+
+    /// Refuse tokens the seed does not declare (401 `INVALID_TOKEN`).
+    pub fn strict_tokens(mut self, on: bool) -> Self {
+        self.policy.strict_tokens = on;
+        self
+    }
+
+    /// Refuse identities the world does not know in `add` / `invite`.
+    pub fn strict_identities(mut self, on: bool) -> Self {
+        self.policy.strict_identities = on;
+        self
+    }
+
+    /// Enforce token scopes (writes need the `all` scope; 403 with `provided_scopes`).
+    /// On by default (see [`Policy`]); tokens not declared in a seed carry `all`.
+    pub fn enforce_scopes(mut self, on: bool) -> Self {
+        self.policy.enforce_scopes = on;
+        self
+    }
+
+    /// Replace the whole behaviour policy.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Largest accepted request body in bytes (default [`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Listen backlog (default [`DEFAULT_BACKLOG`]; the kernel may cap it).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Load state, bind, and start serving on the current Tokio runtime.
+    pub async fn start(self) -> Result<Emulator, EmulatorError> {
+        let mut world = None;
+        if let Some(path) = &self.state_file {
+            world = persist::load(path).map_err(|detail| EmulatorError::StateFile {
+                path: path.clone(),
+                detail,
+            })?;
+        }
+        let resumed = world.is_some();
+        let mut world = world.unwrap_or_default();
+        if !resumed {
+            if let Some(path) = &self.seed_file {
+                let seed = read_seed_file(path)?;
+                world
+                    .load_seed(seed)
+                    .map_err(|e| EmulatorError::Seed(format!("{}: {e}", path.display())))?;
+            }
+            if let Some(seed) = self.seed {
+                world
+                    .load_seed(seed)
+                    .map_err(|e| EmulatorError::Seed(e.to_string()))?;
+            }
+        }
+        let persister = match &self.state_file {
+            None => None,
+            Some(path) => {
+                let mut p = Persister {
+                    path: path.clone(),
+                    generation: world.generation(),
+                    last: Vec::new(),
+                };
+                // Write at once: proves the location is writable and fixes the baseline a
+                // failed write rolls back to.
+                p.persist(&world)
+                    .map_err(|detail| EmulatorError::StateFile {
+                        path: path.clone(),
+                        detail,
+                    })?;
+                Some(p)
+            }
+        };
+        let addr = SocketAddr::new(self.host, self.port);
+        let listener = server::bind_listener(addr, self.backlog)
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let shared = Arc::new(Shared::new(world, self.policy, persister, self.body_limit));
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), rx));
+        tracing::info!(%local_addr, resumed, "groups emulator listening");
+        Ok(Emulator {
+            shared,
+            local_addr,
+            shutdown: tx,
+            task: Some(task),
+        })
+    }
+}
+
+fn read_seed_file(path: &Path) -> Result<Seed, EmulatorError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| EmulatorError::Seed(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| EmulatorError::Seed(format!("{} is not a valid seed: {e}", path.display())))
+}
+
+/// A running emulator: a local Globus Groups service on loopback.
+///
+/// Dropping it stops accepting at once and lets open connections finish in the
+/// background; [`Emulator::shutdown`] does the same and waits for them.
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Start configuring an emulator (127.0.0.1, port 0, no state file,
+    /// [`Policy::default`]: any token accepted, scopes honoured).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Start an emulator with the default configuration.
+    pub async fn start() -> Result<Emulator, EmulatorError> {
+        Self::builder().start().await
+    }
+
+    /// The socket address the emulator listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Base URL for SDK clients, with a trailing slash: `http://127.0.0.1:PORT/`
+    /// (paths such as `v2/groups/my_groups` are relative to it).
+    pub fn base_url(&self) -> String {
+        match self.local_addr {
+            SocketAddr::V4(a) => format!("http://{}:{}/", a.ip(), a.port()),
+            SocketAddr::V6(a) => format!("http://[{}]:{}/", a.ip(), a.port()),
+        }
+    }
+
+    /// The behaviour policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.shared.policy
+    }
+
+    /// Run `f` on the world under the write lock (seed or inspect it). With a state file,
+    /// the world is saved afterwards, before this returns.
+    ///
+    /// Do not call it from inside another `with_world`/`read_world` closure (deadlock).
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut world = self
+            .shared
+            .world
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let r = f(&mut world);
+        if let Some(p) = &self.shared.persister {
+            let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Err(detail) = p.persist(&world) {
+                tracing::error!(%detail, "state file write failed after with_world");
+            }
+        }
+        r
+    }
+
+    /// Run `f` on the world under the read lock.
+    pub fn read_world<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        let world = self
+            .shared
+            .world
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&world)
+    }
+
+    /// Apply a seed document to the current world (call [`Emulator::reset`] first for a
+    /// fresh one).
+    pub fn load_seed(&self, seed: Seed) -> Result<(), EmulatorError> {
+        self.shared
+            .mutate(true, |w| w.load_seed(seed))?
+            .map_err(|e| EmulatorError::Seed(e.to_string()))
+    }
+
+    /// Replace the world with an empty one.
+    pub fn reset(&self) -> Result<(), EmulatorError> {
+        Ok(self.shared.mutate(true, |w| *w = World::new())?)
+    }
+
+    /// The whole state as JSON (the same document as `GET /_emulator/state`).
+    pub fn dump_state(&self) -> serde_json::Value {
+        self.read_world(|w| serde_json::to_value(w).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Add a fault rule (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault);
+    }
+
+    /// Drop every pending fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// Fault rules not used up yet.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.shared.pending_faults()
+    }
+
+    /// Number of API requests received so far (control-plane requests not counted;
+    /// requests answered by a fault are).
+    pub fn request_count(&self) -> u64 {
+        self.shared.request_count()
+    }
+
+    /// Stop accepting, let in-flight requests finish (up to 10 s, then cut), and make sure
+    /// the state file holds the final state.
+    pub async fn shutdown(mut self) -> Result<(), EmulatorError> {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(p) = &self.shared.persister {
+            let world = self
+                .shared
+                .world
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
+            if p.generation != world.generation() {
+                p.persist(&world)
+                    .map_err(|detail| EmulatorError::StateFile {
+                        path: p.path.clone(),
+                        detail,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // The accept loop sees the signal, closes the listener and drains connections;
+        // it ends on its own, so nothing is leaked past the runtime.
+        let _ = self.shutdown.send(true);
+    }
+}

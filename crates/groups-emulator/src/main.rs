@@ -1,0 +1,143 @@
+//! `groups-emulator`: run the local Globus Groups service.
+//!
+//! ```text
+//! groups-emulator serve [--host 127.0.0.1] [--port 8765] [--seed FILE] [--state FILE]
+//!                       [--strict-tokens] [--strict-identities] [--ignore-scopes]
+//! ```
+//!
+//! The first line on stdout is `listening on http://HOST:PORT/` (with the real port when
+//! `--port 0`). Ctrl-C or SIGTERM stops it cleanly. Logs go to stderr (`RUST_LOG`).
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use groups_emulator::Emulator;
+
+/// A local Globus Groups API v2 service for tests and demos.
+#[derive(Debug, Parser)]
+#[command(name = "groups-emulator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Groups API on HTTP until Ctrl-C / SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (`localhost` means 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
+    host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Seed document (JSON) applied at start, unless the state file already exists.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// State file: every acknowledged write is saved here; a restart continues from it.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Refuse tokens the seed does not declare (401 INVALID_TOKEN).
+    #[arg(long)]
+    strict_tokens: bool,
+    /// Refuse unknown identities in add/invite.
+    #[arg(long)]
+    strict_identities: bool,
+    /// Enforce token scopes: writes need the `all` scope, else 403 with
+    /// `provided_scopes`. This is the default (tokens without a seed carry `all`).
+    #[arg(long, conflicts_with = "ignore_scopes")]
+    enforce_scopes: bool,
+    /// Ignore token scopes entirely.
+    #[arg(long)]
+    ignore_scopes: bool,
+}
+
+fn parse_host(s: &str) -> Result<IpAddr, String> {
+    if s.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    s.parse()
+        .map_err(|_| format!("{s:?} is not an IP address (or `localhost`)"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("groups-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Command::Serve(args) = cli.command;
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("groups-emulator: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), groups_emulator::EmulatorError> {
+    let mut builder = Emulator::builder()
+        .host(args.host)
+        .port(args.port)
+        .strict_tokens(args.strict_tokens)
+        .strict_identities(args.strict_identities)
+        .enforce_scopes(args.enforce_scopes || !args.ignore_scopes);
+    if let Some(seed) = args.seed {
+        builder = builder.seed_file(seed);
+    }
+    if let Some(state) = args.state {
+        builder = builder.state_file(state);
+    }
+    let emulator = builder.start().await?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", emulator.base_url());
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    emulator.shutdown().await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

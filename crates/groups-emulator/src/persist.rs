@@ -1,0 +1,178 @@
+//! Durable state file: atomic replace (temporary file in the same directory, fsync,
+//! rename, fsync of the directory), so the file on disk is always either the previous
+//! complete state or the new complete state, never a mix.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::world::World;
+
+/// Tag written into every state file so a wrong file is refused rather than misread.
+const FORMAT: &str = "groups-emulator-state";
+/// Version of the envelope.
+const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    format: &'static str,
+    version: u32,
+    generation: u64,
+    world: &'a World,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    /// Parsed in a second step, after the format tag was checked.
+    world: serde_json::Value,
+}
+
+/// Serialize the world into the state-file envelope.
+pub(crate) fn encode(world: &World) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&EnvelopeRef {
+        format: FORMAT,
+        version: VERSION,
+        generation: world.generation(),
+        world,
+    })
+}
+
+/// Parse a state file's bytes.
+pub(crate) fn decode(bytes: &[u8]) -> Result<World, String> {
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if env.format != FORMAT {
+        return Err(format!(
+            "not a groups-emulator state file (format {:?})",
+            env.format
+        ));
+    }
+    if env.version != VERSION {
+        return Err(format!("unsupported state file version {}", env.version));
+    }
+    serde_json::from_value(env.world).map_err(|e| format!("invalid world: {e}"))
+}
+
+/// Read the state file. `Ok(None)` when it does not exist yet; any other problem is an error.
+pub(crate) fn load(path: &Path) -> Result<Option<World>, String> {
+    match fs::read(path) {
+        Ok(bytes) => decode(&bytes).map(Some),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Write `bytes` to `path` atomically and durably.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "state path has no file name")
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        // Make the rename itself durable.
+        File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The persistence state kept by a running emulator (behind its own mutex, always taken
+/// while holding the world's write lock, so file order follows generation order).
+#[derive(Debug)]
+pub(crate) struct Persister {
+    pub(crate) path: PathBuf,
+    /// Generation of the world last written.
+    pub(crate) generation: u64,
+    /// Bytes last written: lets a write whose persistence failed be rolled back.
+    pub(crate) last: Vec<u8>,
+}
+
+impl Persister {
+    /// Write the world (the caller decides when: after a mutation that moved the
+    /// generation). On failure the caller should roll back with [`Persister::rollback`].
+    pub(crate) fn persist(&mut self, world: &World) -> Result<(), String> {
+        let bytes = encode(world).map_err(|e| format!("serialize state: {e}"))?;
+        write_atomic(&self.path, &bytes)
+            .map_err(|e| format!("write state file {}: {e}", self.path.display()))?;
+        self.generation = world.generation();
+        self.last = bytes;
+        Ok(())
+    }
+
+    /// The world as last persisted.
+    pub(crate) fn rollback(&self) -> Option<World> {
+        decode(&self.last).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "groups-emulator-persist-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn write_atomic_replaces_and_leaves_no_temp() {
+        let d = tmpdir("replace");
+        let p = d.join("state.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn load_missing_is_none_and_garbage_is_error() {
+        let d = tmpdir("load");
+        let p = d.join("state.json");
+        assert!(load(&p).unwrap().is_none());
+        fs::write(&p, b"{\"format\": \"groups-emulator-state\", \"vers").unwrap();
+        assert!(load(&p).is_err());
+        fs::write(&p, br#"{"format":"other","version":1,"world":{}}"#).unwrap();
+        let err = load(&p).err().unwrap();
+        assert!(err.contains("not a groups-emulator state file"), "{err}");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn round_trip_through_envelope() {
+        let w = World::new();
+        let bytes = encode(&w).unwrap();
+        let back = decode(&bytes).unwrap();
+        assert_eq!(back.generation(), w.generation());
+    }
+}

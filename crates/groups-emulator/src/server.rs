@@ -1,0 +1,664 @@
+//! The HTTP side: listener, connections, and the request pipeline
+//! (control plane, faults, body limit, authentication, locking, persistence).
+
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::clock;
+use crate::control;
+use crate::faults::{Fault, FaultAction, FaultTable, Triggered};
+use crate::persist::Persister;
+use crate::world::{ApiRequest, ApiResponse, Policy, World};
+
+/// Prefix of the control plane; the real API never uses it.
+pub(crate) const CONTROL_PREFIX: &str = "/_emulator";
+
+/// How long a shutdown waits for in-flight requests before cutting connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) world: RwLock<World>,
+    pub(crate) policy: Policy,
+    faults: Mutex<FaultTable>,
+    /// Number of pending fault rules, read without the lock on the hot path.
+    fault_rules: AtomicUsize,
+    pub(crate) persister: Option<Mutex<Persister>>,
+    requests: AtomicU64,
+    pub(crate) body_limit: usize,
+}
+
+/// Why a locked section did not produce its result.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The closure panicked (a bug); the world was rolled back when persistence allows.
+    Panicked,
+    /// The state file could not be written; the world was rolled back to the file's state.
+    Persist(String),
+}
+
+impl Failure {
+    pub(crate) fn into_response(self) -> ApiResponse {
+        match self {
+            Failure::Panicked => error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "The emulator hit an internal error while handling this request.",
+            ),
+            Failure::Persist(detail) => {
+                tracing::error!(%detail, "state file write failed; write rolled back");
+                error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "PERSISTENCE_ERROR",
+                    "The change could not be saved to the state file and was not applied.",
+                )
+            }
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        world: World,
+        policy: Policy,
+        persister: Option<Persister>,
+        body_limit: usize,
+    ) -> Self {
+        Self {
+            world: RwLock::new(world),
+            policy,
+            faults: Mutex::new(FaultTable::default()),
+            fault_rules: AtomicUsize::new(0),
+            persister: persister.map(Mutex::new),
+            requests: AtomicU64::new(0),
+            body_limit,
+        }
+    }
+
+    /// Run `f` under the write lock, then persist before returning when the generation
+    /// moved (or `force`). A panic or a failed write rolls the world back to the last
+    /// persisted state (when there is a state file).
+    pub(crate) fn mutate<R>(
+        &self,
+        force: bool,
+        f: impl FnOnce(&mut World) -> R,
+    ) -> Result<R, Failure> {
+        let mut world = self.world.write().unwrap_or_else(PoisonError::into_inner);
+        let before = world.generation();
+        let out = catch_unwind(AssertUnwindSafe(|| f(&mut world)));
+        let Some(persister) = &self.persister else {
+            return out.map_err(|_| Failure::Panicked);
+        };
+        let mut persister = persister.lock().unwrap_or_else(PoisonError::into_inner);
+        match out {
+            Err(_) => {
+                if let Some(old) = persister.rollback() {
+                    *world = old;
+                }
+                Err(Failure::Panicked)
+            }
+            Ok(r) => {
+                if force || world.generation() != before {
+                    if let Err(e) = persister.persist(&world) {
+                        if let Some(old) = persister.rollback() {
+                            *world = old;
+                        }
+                        return Err(Failure::Persist(e));
+                    }
+                }
+                Ok(r)
+            }
+        }
+    }
+
+    /// Run `f` under the read lock.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&World) -> R) -> Result<R, Failure> {
+        let world = self.world.read().unwrap_or_else(PoisonError::into_inner);
+        catch_unwind(AssertUnwindSafe(|| f(&world))).map_err(|_| Failure::Panicked)
+    }
+
+    /// Run a blocking closure: on the blocking pool when a state file makes it do disk IO,
+    /// inline otherwise (the locked sections are short and CPU-only then).
+    pub(crate) async fn blocking<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared) -> Result<R, Failure> + Send + 'static,
+    ) -> Result<R, Failure> {
+        if self.persister.is_some() {
+            let me = Arc::clone(self);
+            match tokio::task::spawn_blocking(move || f(&me)).await {
+                Ok(r) => r,
+                Err(_) => Err(Failure::Panicked),
+            }
+        } else {
+            f(self)
+        }
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        table.push(fault);
+        self.fault_rules.store(table.len(), Ordering::Release);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        table.clear();
+        self.fault_rules.store(0, Ordering::Release);
+    }
+
+    pub(crate) fn pending_faults(&self) -> Vec<Fault> {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pending()
+    }
+
+    fn take_fault(&self, method: &Method, path: &str) -> Option<Triggered> {
+        if self.fault_rules.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let t = table.take(method.as_str(), path);
+        self.fault_rules.store(table.len(), Ordering::Release);
+        t
+    }
+
+    pub(crate) fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// A JSON error body `{code, detail}` (BaseErrorModel shape).
+pub(crate) fn error_response(status: StatusCode, code: &str, detail: &str) -> ApiResponse {
+    json_response(
+        status,
+        &serde_json::json!({ "code": code, "detail": detail }),
+    )
+}
+
+/// Serialize a JSON value into a response.
+pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> ApiResponse {
+    ApiResponse {
+        status,
+        body: Bytes::from(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())),
+        headers: Vec::new(),
+    }
+}
+
+/// True when `peer` may use the control plane: loopback addresses only (IPv4 127/8, IPv6
+/// `::1`, and IPv4-mapped loopback such as `::ffff:127.0.0.1`).
+///
+/// ```
+/// use groups_emulator::control_plane_allowed;
+/// assert!(control_plane_allowed(&"127.0.0.1:9".parse().unwrap()));
+/// assert!(!control_plane_allowed(&"192.0.2.1:9".parse().unwrap()));
+/// ```
+pub fn control_plane_allowed(peer: &SocketAddr) -> bool {
+    match peer.ip() {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Bind a listener with a real backlog.
+pub(crate) fn bind_listener(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// Per-socket settings for an accepted connection: no Nagle, so small responses are not
+/// held back waiting for the peer's delayed ACK.
+pub(crate) fn configure_accepted(stream: &TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::warn!(error = %e, "could not set TCP_NODELAY on an accepted socket");
+    }
+}
+
+/// Accept one connection and configure its socket.
+pub(crate) async fn accept_configured(
+    listener: &TcpListener,
+) -> std::io::Result<(TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept().await?;
+    configure_accepted(&stream);
+    Ok((stream, peer))
+}
+
+/// Accept until shutdown is signalled (or the sender is dropped), then drain connections.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns: JoinSet<()> = JoinSet::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(Duration::from_secs(30));
+    builder.http2().timer(TokioTimer::new());
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+            accepted = accept_configured(&listener) => match accepted {
+                Ok((stream, peer)) => {
+                    conns.spawn(serve_connection(
+                        builder.clone(),
+                        stream,
+                        peer,
+                        Arc::clone(&shared),
+                        shutdown.clone(),
+                    ));
+                }
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        conns.abort_all();
+        while conns.join_next().await.is_some() {}
+    }
+}
+
+async fn serve_connection(
+    builder: auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let svc = service_fn(move |req| serve_request(Arc::clone(&shared), peer, req));
+    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    if !*shutdown.borrow() {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = shutdown.changed() => {}
+        }
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// The service error that makes hyper drop the connection without answering.
+#[derive(Debug)]
+pub(crate) struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed by fault injection")
+    }
+}
+
+impl std::error::Error for Abort {}
+
+/// Response body: whole, or deliberately cut short (then an error closes the connection).
+#[derive(Debug)]
+pub(crate) enum EmuBody {
+    Full(Option<Bytes>),
+    Truncated { data: Option<Bytes>, yielded: bool },
+}
+
+/// Error of a truncated body (never shown to clients; it only makes hyper close).
+#[derive(Debug)]
+pub(crate) struct Truncated;
+
+impl std::fmt::Display for Truncated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("body truncated by fault injection")
+    }
+}
+
+impl std::error::Error for Truncated {}
+
+impl Body for EmuBody {
+    type Data = Bytes;
+    type Error = Truncated;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Truncated>>> {
+        match self.get_mut() {
+            EmuBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            EmuBody::Truncated { data, yielded } => {
+                if let Some(d) = data.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(d))));
+                }
+                if !*yielded {
+                    // Give the connection one turn to flush the partial bytes before the
+                    // error tears it down.
+                    *yielded = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(Truncated)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, EmuBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            EmuBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
+            EmuBody::Full(None) => SizeHint::with_exact(0),
+            EmuBody::Truncated { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// Turn an [`ApiResponse`] into an HTTP response (always JSON).
+fn to_http(api: ApiResponse, truncate: Option<Option<usize>>) -> Response<EmuBody> {
+    let len = api.body.len();
+    let body = match truncate {
+        None => EmuBody::Full(Some(api.body)),
+        Some(to) => {
+            let keep = to.unwrap_or(len / 2).min(len.saturating_sub(1));
+            EmuBody::Truncated {
+                data: Some(api.body.slice(..keep)),
+                yielded: false,
+            }
+        }
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = api.status;
+    let headers = resp.headers_mut();
+    for (name, value) in api.headers {
+        headers.append(name, value);
+    }
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if truncate.is_some() {
+        // Promise the whole body; send less.
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(len.max(1)));
+    }
+    resp
+}
+
+/// One request, end to end, with its debug log line.
+async fn serve_request(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<EmuBody>, Abort> {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let result = route(&shared, peer, req).await;
+    let micros = start.elapsed().as_micros() as u64;
+    match &result {
+        Ok(resp) => tracing::debug!(
+            %method, path = %path, status = resp.status().as_u16(), micros, "request"
+        ),
+        Err(_) => tracing::debug!(%method, path = %path, status = "closed", micros, "request"),
+    }
+    result
+}
+
+/// Read the whole request body, at most `limit` bytes. `Err(Some(resp))` answers the
+/// client (413); `Err(None)` means the client went away.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, Option<ApiResponse>> {
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("The request body is larger than {limit} bytes."),
+        )
+    };
+    if let Some(len) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(Some(too_large()));
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Some(too_large())),
+        Err(_) => Err(None),
+    }
+}
+
+async fn route(
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<EmuBody>, Abort> {
+    let path = req.uri().path();
+    if path == CONTROL_PREFIX || path.starts_with("/_emulator/") {
+        if !control_plane_allowed(&peer) {
+            return Ok(to_http(
+                error_response(
+                    StatusCode::FORBIDDEN,
+                    "FORBIDDEN",
+                    "The emulator control plane only answers loopback peers.",
+                ),
+                None,
+            ));
+        }
+        let (parts, body) = req.into_parts();
+        let body = match read_body(&parts.headers, body, shared.body_limit).await {
+            Ok(b) => b,
+            Err(Some(resp)) => return Ok(to_http(resp, None)),
+            Err(None) => return Err(Abort),
+        };
+        let resp = control::handle(shared, &parts.method, parts.uri.path(), body).await;
+        return Ok(to_http(resp, None));
+    }
+
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let mut truncate = None;
+    let mut inject_panic = false;
+    if let Some(fault) = shared.take_fault(req.method(), path) {
+        if let Some(d) = fault.delay {
+            tokio::time::sleep(d).await;
+        }
+        match fault.action {
+            FaultAction::Status {
+                status,
+                retry_after,
+                body,
+            } => return Ok(to_http(fault_status(status, retry_after, body), None)),
+            FaultAction::Close => return Err(Abort),
+            FaultAction::Truncate { truncate_to } => truncate = Some(truncate_to),
+            FaultAction::Panic => inject_panic = true,
+            FaultAction::Delay => {}
+        }
+    }
+
+    let (parts, body) = req.into_parts();
+    let body = match read_body(&parts.headers, body, shared.body_limit).await {
+        Ok(b) => b,
+        Err(Some(resp)) => return Ok(to_http(resp, None)),
+        Err(None) => return Err(Abort),
+    };
+    let owned = OwnedRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+        inject_panic,
+    };
+    let resp = api(shared, owned).await;
+    Ok(to_http(resp, truncate))
+}
+
+fn fault_status(
+    status: u16,
+    retry_after: Option<u64>,
+    body: Option<serde_json::Value>,
+) -> ApiResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = match body {
+        Some(v) => json_response(status, &v),
+        None => error_response(
+            status,
+            "EMULATOR_FAULT",
+            &format!("Injected fault: status {}.", status.as_u16()),
+        ),
+    };
+    if let Some(secs) = retry_after {
+        resp.headers.push((RETRY_AFTER, HeaderValue::from(secs)));
+    }
+    resp
+}
+
+/// A request read off the wire, owned so it can move to the blocking pool.
+struct OwnedRequest {
+    method: Method,
+    path: String,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+    inject_panic: bool,
+}
+
+impl OwnedRequest {
+    fn as_api(&self) -> ApiRequest<'_> {
+        ApiRequest {
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
+
+    fn authorization(&self) -> Option<&[u8]> {
+        self.headers
+            .get(http::header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes)
+    }
+}
+
+/// Authenticate and dispatch an API request to the world.
+async fn api(shared: &Arc<Shared>, req: OwnedRequest) -> ApiResponse {
+    let now = clock::now_rfc3339();
+    let result = if World::is_read_only(&req.method) {
+        read_request(shared, req, now).await
+    } else {
+        shared
+            .blocking(move |s| {
+                s.mutate(false, |w| {
+                    if req.inject_panic {
+                        panic!("injected panic (fault injection)");
+                    }
+                    let caller = match w.authenticate(req.authorization(), &s.policy) {
+                        Ok(c) => c,
+                        Err(resp) => return resp,
+                    };
+                    w.handle(&caller, &req.as_api(), &now, &s.policy)
+                })
+            })
+            .await
+    };
+    result.unwrap_or_else(Failure::into_response)
+}
+
+async fn read_request(
+    shared: &Arc<Shared>,
+    req: OwnedRequest,
+    now: String,
+) -> Result<ApiResponse, Failure> {
+    // Authentication and the read itself run under one shared read lock: readers never
+    // block each other, and a write (a whole batch) is either fully visible or not at all.
+    shared.read(|w| {
+        if req.inject_panic {
+            panic!("injected panic (fault injection)");
+        }
+        match w.authenticate(req.authorization(), &shared.policy) {
+            Ok(caller) => w.handle_read(&caller, &req.as_api(), &now, &shared.policy),
+            Err(resp) => resp,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_have_nodelay() {
+        let listener = bind_listener("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        let (stream, _) = accept_configured(&listener).await.unwrap();
+        assert!(stream.nodelay().unwrap());
+        drop(client.await.unwrap());
+    }
+
+    #[test]
+    fn loopback_predicate() {
+        for ok in [
+            "127.0.0.1:1",
+            "127.8.9.10:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert!(control_plane_allowed(&ok.parse().unwrap()), "{ok}");
+        }
+        for no in [
+            "10.0.0.1:1",
+            "192.168.1.2:1",
+            "[::ffff:10.0.0.1]:1",
+            "[2001:db8::1]:1",
+            "0.0.0.0:1",
+        ] {
+            assert!(!control_plane_allowed(&no.parse().unwrap()), "{no}");
+        }
+    }
+}
