@@ -1,0 +1,287 @@
+//! Durability with a state file: graceful restart (library), SIGKILL after acknowledged
+//! writes (binary), the file always parses while writes go on, an unreadable file stops
+//! the start, a failed save rolls the change back.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{Http, temp_dir};
+use groups_emulator::{Emulator, EmulatorError};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_groups-emulator");
+
+/// Start the binary and return it with its base URL (first stdout line).
+async fn spawn_binary(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("first line in time")
+        .expect("stdout readable")
+        .expect("a first line");
+    let url = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+fn group_names(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> = v
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_parses(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap();
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("state file does not parse: {e}"))
+}
+
+#[tokio::test]
+async fn state_continues_after_graceful_restart() {
+    let dir = temp_dir("graceful");
+    let state = dir.join("state.json");
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    let http = Http::new(&emu.base_url());
+    let g = http
+        .post("/v2/groups", "alice", json!({"name": "kept"}))
+        .await;
+    assert_eq!(g.status, 201);
+    let id = g.json["id"].as_str().unwrap().to_owned();
+    let bob = http.get("/v2/groups/my_groups", "bob").await;
+    assert_eq!(bob.status, 200);
+    let added = http
+        .post(
+            &format!("/v2/groups/{id}"),
+            "alice",
+            json!({"add": [{"identity_id": "5d2c0a0c-3b1e-4e0f-9a36-1b0d2f000001", "role": "member"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{:?}", added.json);
+    let before = emu.dump_state();
+    emu.shutdown().await.unwrap();
+    assert_parses(&state);
+
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(emu.dump_state(), before, "restart continues from the file");
+    let http = Http::new(&emu.base_url());
+    let mine = http.get("/v2/groups/my_groups", "alice").await;
+    assert_eq!(group_names(&mine.json), vec!["kept"]);
+    // New writes continue the same history (ids keep being unique).
+    let g2 = http
+        .post("/v2/groups", "alice", json!({"name": "second"}))
+        .await;
+    assert_eq!(g2.status, 201);
+    assert_ne!(g2.json["id"], g.json["id"]);
+    emu.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_and_the_file_always_parses() {
+    let dir = temp_dir("sigkill");
+    let state = dir.join("state.json");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let (mut child, url) = spawn_binary(&["serve", "--port", "0", "--state", &state_arg]).await;
+    let http = Http::new(&url);
+
+    // A watcher re-reads the file as fast as it can while writes go on: every read must
+    // be a complete JSON document.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicUsize::new(0));
+    let watcher = {
+        let (stop, reads, state) = (Arc::clone(&stop), Arc::clone(&reads), state.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(bytes) = std::fs::read(&state) {
+                    if let Err(e) = serde_json::from_slice::<Value>(&bytes) {
+                        return Err(format!("half-written state file: {e}"));
+                    }
+                    reads.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(())
+        })
+    };
+
+    let mut acknowledged = Vec::new();
+    for i in 0..25 {
+        let name = format!("g{i:02}");
+        let r = http
+            .post("/v2/groups", "alice", json!({"name": name}))
+            .await;
+        assert_eq!(r.status, 201);
+        acknowledged.push(name);
+    }
+    // Kill without warning right after the last acknowledged write.
+    child.start_kill().unwrap();
+    let status = child.wait().await.unwrap();
+    assert!(!status.success(), "killed: {status:?}");
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap().unwrap();
+    assert!(reads.load(Ordering::Relaxed) > 0);
+    assert_parses(&state);
+
+    let (mut child, url) = spawn_binary(&["serve", "--port", "0", "--state", &state_arg]).await;
+    let http = Http::new(&url);
+    let mine = http.get("/v2/groups/my_groups", "alice").await;
+    assert_eq!(
+        group_names(&mine.json),
+        acknowledged,
+        "no acknowledged write lost"
+    );
+
+    // SIGTERM is a clean shutdown: exit status 0.
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn unreadable_state_file_stops_the_start_and_is_left_alone() {
+    let dir = temp_dir("corrupt");
+    let state = dir.join("state.json");
+    let garbage = b"{\"format\": \"groups-emulator-state\", \"version\": 1, \"wor";
+    std::fs::write(&state, garbage).unwrap();
+
+    let err = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .err()
+        .expect("refuses to start");
+    assert!(matches!(err, EmulatorError::StateFile { .. }), "{err:?}");
+    assert!(err.to_string().contains("state.json"), "{err}");
+
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--state", state.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("exits promptly")
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "never claims to listen");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("state file") && stderr.contains("state.json"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), garbage, "file untouched");
+
+    // Not a state file at all (valid JSON of another kind) is refused too.
+    std::fs::write(&state, b"{\"groups\": {}}").unwrap();
+    assert!(
+        Emulator::builder()
+            .state_file(&state)
+            .start()
+            .await
+            .is_err()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn failed_save_rolls_the_write_back_and_answers_500() {
+    let dir = temp_dir("rollback");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let state = sub.join("state.json");
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    let http = Http::new(&emu.base_url());
+    assert_eq!(
+        http.post("/v2/groups", "alice", json!({"name": "saved"}))
+            .await
+            .status,
+        201
+    );
+    let before = emu.dump_state();
+    // Pull the directory away: the next save cannot happen.
+    std::fs::remove_dir_all(&sub).unwrap();
+    let r = http
+        .post("/v2/groups", "alice", json!({"name": "lost"}))
+        .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.code(), "PERSISTENCE_ERROR");
+    assert_eq!(emu.dump_state(), before, "unsaved write rolled back");
+    let mine = http.get("/v2/groups/my_groups", "alice").await;
+    assert_eq!(group_names(&mine.json), vec!["saved"]);
+    drop(emu);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn reads_do_not_rewrite_the_state_file() {
+    let dir = temp_dir("reads");
+    let state = dir.join("state.json");
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    let http = Http::new(&emu.base_url());
+    assert_eq!(
+        http.post("/v2/groups", "alice", json!({"name": "g"}))
+            .await
+            .status,
+        201
+    );
+    let modified = std::fs::metadata(&state).unwrap().modified().unwrap();
+    let bytes = std::fs::read(&state).unwrap();
+    for _ in 0..10 {
+        assert_eq!(http.get("/v2/groups/my_groups", "alice").await.status, 200);
+    }
+    assert_eq!(std::fs::read(&state).unwrap(), bytes);
+    assert_eq!(
+        std::fs::metadata(&state).unwrap().modified().unwrap(),
+        modified
+    );
+    emu.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
