@@ -4,12 +4,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use groups_core::auth::{AccessTokenProvider, SecretString, TokenProvider};
+use groups_core::config::{self, BaseUrl, ClientConfig, DEFAULT_HTTP_TIMEOUT, Environment};
+use groups_core::{GroupsError, RetryPolicy};
 use http::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::env::{self, DEFAULT_ATTEMPT_TIMEOUT, VerifySsl};
+use crate::GroupsClient;
+use crate::env::{self, VerifySsl};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::tls::{self, Roots};
 use crate::transport::{HyperTransport, Inner, Origin, is_loopback_host};
@@ -20,35 +24,43 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an idle pooled connection is kept by default.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-/// The production Groups base URL, used when nothing else is configured.
-const PRODUCTION_GROUPS_URL: &str = "https://groups.api.globus.org/";
 
-/// Configures a [`HyperTransport`] (and, from it, a ready client).
+/// Configures a [`HyperTransport`] and the client around it.
 ///
-/// Start from [`HyperClientBuilder::new`] (defaults only) or
-/// [`HyperClientBuilder::from_env`] (defaults overridden by
-/// `GLOBUS_SDK_HTTP_TIMEOUT` and `GLOBUS_SDK_VERIFY_SSL`), adjust, then
-/// call [`build_transport`](HyperClientBuilder::build_transport).
+/// Start from [`HyperClientBuilder::new`] (defaults only, production
+/// Groups) or [`HyperClientBuilder::from_env`] (globus-sdk's environment
+/// variables), adjust, then call [`build`](HyperClientBuilder::build) (or
+/// [`build_with_token`](HyperClientBuilder::build_with_token)) for a
+/// [`GroupsClient`], or [`build_transport`](HyperClientBuilder::build_transport)
+/// for the transport alone.
 ///
-/// Defaults: 10 s connect timeout, 60 s per attempt, 64 MiB response cap,
-/// idle pooled connections kept 90 s, Mozilla's roots (webpki-roots),
-/// HTTPS only, credentials only for the production Groups URL.
+/// Defaults: 10 s connect timeout, 60 s per attempt, the core's overall
+/// deadline (120 s) and retry policy, 64 MiB response cap, idle pooled
+/// connections kept 90 s, Mozilla's roots (webpki-roots), HTTPS only,
+/// credentials only for the Groups and Auth URLs of the environment.
 ///
 /// ```
 /// use std::time::Duration;
 /// use groups_hyper::HyperClientBuilder;
 ///
-/// let transport = HyperClientBuilder::new()
+/// let client = HyperClientBuilder::new()
+///     .base_url("https://groups.api.preview.globus.org/")
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .attempt_timeout(Some(Duration::from_secs(30)))
+///     .overall_deadline(Some(Duration::from_secs(90)))
 ///     .max_response_bytes(8 << 20)
-///     .build_transport()?;
-/// assert_eq!(transport.max_response_bytes(), 8 << 20);
+///     .app_name("my tool")
+///     .build_with_token("an-access-token")?;
+/// assert_eq!(client.config().deadline(), Some(Duration::from_secs(90)));
+/// assert_eq!(client.transport().max_response_bytes(), 8 << 20);
 /// # Ok::<(), groups_hyper::BuildError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct HyperClientBuilder {
+    config: ClientConfig,
     base_url: Option<String>,
+    app_name: Option<String>,
+    auth_url: BaseUrl,
     trusted_urls: Vec<String>,
     connect_timeout: Duration,
     attempt_timeout: Option<Duration>,
@@ -70,10 +82,14 @@ impl HyperClientBuilder {
     /// A builder with the defaults, ignoring the environment.
     pub fn new() -> Self {
         HyperClientBuilder {
+            config: ClientConfig::default(),
             base_url: None,
+            app_name: None,
+            auth_url: BaseUrl::parse(Environment::Production.auth_base_url())
+                .expect("the production Auth URL is valid"),
             trusted_urls: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
+            attempt_timeout: Some(DEFAULT_HTTP_TIMEOUT),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
             pool_max_idle_per_host: usize::MAX,
@@ -94,6 +110,9 @@ impl HyperClientBuilder {
     /// returns (for tests, or to read from somewhere other than the process
     /// environment). Read, with globus-sdk's meaning:
     ///
+    /// - `GLOBUS_SDK_ENVIRONMENT`, `GLOBUS_SDK_SERVICE_URL_GROUPS`,
+    ///   `GLOBUS_SDK_SERVICE_URL_AUTH`: the Groups base URL and the Auth URL
+    ///   (see [`BaseUrl::resolve_groups`]);
     /// - `GLOBUS_SDK_HTTP_TIMEOUT`: per-attempt timeout in seconds (a
     ///   float); `-1` means none; unset or empty means 60.
     /// - `GLOBUS_SDK_VERIFY_SSL`: `y/yes/t/true/on/1` verify (the default),
@@ -104,10 +123,24 @@ impl HyperClientBuilder {
     ///
     /// A value that cannot be used is an error, not silently ignored.
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        let invalid = |e: GroupsError| {
+            BuildError::new(BuildErrorKind::InvalidEnvVar, e.to_string()).with_source(e)
+        };
         let mut builder = Self::new();
-        if let Some(timeout) = env::parse_http_timeout(lookup(env::HTTP_TIMEOUT_VAR).as_deref())? {
-            builder.attempt_timeout = timeout;
-        }
+        builder.config = ClientConfig::from_lookup(&lookup).map_err(invalid)?;
+        builder.auth_url = BaseUrl::resolve_auth(None, &lookup).map_err(invalid)?;
+        builder.attempt_timeout = match config::http_timeout_from_lookup(&lookup).map_err(invalid)? {
+            Some(d) if d.is_zero() => {
+                return Err(BuildError::new(
+                    BuildErrorKind::InvalidEnvVar,
+                    format!(
+                        "{}=0: the timeout must be positive (or -1 for none)",
+                        config::ENV_HTTP_TIMEOUT
+                    ),
+                ));
+            }
+            timeout => timeout,
+        };
         match env::parse_verify_ssl(lookup(env::VERIFY_SSL_VAR).as_deref())? {
             VerifySsl::Verify => {}
             VerifySsl::DontVerify => builder.accept_invalid_certs = true,
@@ -116,17 +149,56 @@ impl HyperClientBuilder {
         Ok(builder)
     }
 
-    /// The service base URL. Requests carrying an `Authorization` header are
-    /// only sent to this URL's origin (scheme, host, port) and to those added
-    /// with [`trust_origin`](Self::trust_origin). Default: the production
-    /// Groups URL.
+    /// Replace the core configuration (base URL, app name, retry policy,
+    /// deadline, extra headers). Settings made with this builder's own
+    /// [`base_url`](Self::base_url) and [`app_name`](Self::app_name) still
+    /// apply on top.
+    pub fn client_config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The Groups base URL (for example the emulator's
+    /// `http://127.0.0.1:PORT/`). Requests carrying an `Authorization`
+    /// header are only sent to this URL's origin (scheme, host, port), the
+    /// Auth URL and origins added with [`trust_origin`](Self::trust_origin).
+    /// Default: from the configuration (production Groups, or the
+    /// environment with [`from_env`](Self::from_env)). Checked when built.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// Another origin that may receive credentials (for example the Auth
-    /// service used for token refresh).
+    /// The Globus Auth URL token providers refresh against; it may receive
+    /// credentials. Default: production Auth, or `GLOBUS_SDK_SERVICE_URL_AUTH`
+    /// / `GLOBUS_SDK_ENVIRONMENT` with [`from_env`](Self::from_env).
+    pub fn auth_url(mut self, url: BaseUrl) -> Self {
+        self.auth_url = url;
+        self
+    }
+
+    /// The app name appended to `User-Agent`, like globus-sdk's `app_name`.
+    /// Checked when built.
+    pub fn app_name(mut self, name: impl Into<String>) -> Self {
+        self.app_name = Some(name.into());
+        self
+    }
+
+    /// The retry policy (the core's; default: 5 retries, jittered backoff,
+    /// `Retry-After` honoured up to 10 s, no blind retry of POST).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.config = self.config.with_retry_policy(policy);
+        self
+    }
+
+    /// The overall deadline of one call, across attempts, waits and token
+    /// refreshes (`None`: none). Enforced by the core. Default 120 s.
+    pub fn overall_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.config = self.config.with_deadline(deadline);
+        self
+    }
+
+    /// Another origin that may receive credentials.
     pub fn trust_origin(mut self, url: impl Into<String>) -> Self {
         self.trusted_urls.push(url.into());
         self
@@ -231,11 +303,66 @@ impl HyperClientBuilder {
         Ok(origin)
     }
 
-    /// Build the transport. Cheap to clone afterwards; build once, reuse.
+    /// The core configuration the client will use (base URL and app name
+    /// applied).
+    pub fn build_config(&self) -> Result<ClientConfig, BuildError> {
+        let mut config = self.config.clone();
+        if let Some(url) = &self.base_url {
+            let base = BaseUrl::parse(url).map_err(|e| {
+                BuildError::new(BuildErrorKind::InvalidUrl, e.to_string()).with_source(e)
+            })?;
+            config = config.with_base_url(base);
+        }
+        if let Some(name) = &self.app_name {
+            config = config.with_app_name(name.as_str()).map_err(|e| {
+                BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e)
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// A client authorizing with `auth` (any core token provider).
+    pub fn build(self, auth: impl TokenProvider + 'static) -> Result<GroupsClient, BuildError> {
+        self.build_with_shared_auth(Arc::new(auth))
+    }
+
+    /// A client sending `Authorization: Bearer <token>` (a fixed access
+    /// token; a 401 is final).
+    pub fn build_with_token(
+        self,
+        token: impl Into<SecretString>,
+    ) -> Result<GroupsClient, BuildError> {
+        let auth = AccessTokenProvider::new(token).map_err(|e| {
+            BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e)
+        })?;
+        self.build(auth)
+    }
+
+    /// A client with a token provider shared with other clients.
+    pub fn build_with_shared_auth(
+        self,
+        auth: Arc<dyn TokenProvider>,
+    ) -> Result<GroupsClient, BuildError> {
+        let config = self.build_config()?;
+        let transport = self.transport_for(&config)?;
+        Ok(GroupsClient::with_shared_auth(transport, config, auth))
+    }
+
+    /// Build the transport alone. Cheap to clone afterwards; build once,
+    /// reuse.
     pub fn build_transport(&self) -> Result<HyperTransport, BuildError> {
-        let base = self.base_url.as_deref().unwrap_or(PRODUCTION_GROUPS_URL);
-        let mut trusted_origins = vec![self.parse_service_url(base)?];
-        for url in &self.trusted_urls {
+        self.transport_for(&self.build_config()?)
+    }
+
+    fn transport_for(&self, config: &ClientConfig) -> Result<HyperTransport, BuildError> {
+        if self.attempt_timeout.is_some_and(|d| d.is_zero()) {
+            return Err(BuildError::new(
+                BuildErrorKind::Config,
+                "the attempt timeout must be positive (None for no limit)",
+            ));
+        }
+        let mut trusted_origins = vec![self.parse_service_url(config.base_url().as_str())?];
+        for url in std::iter::once(self.auth_url.as_str()).chain(self.trusted_urls.iter().map(String::as_str)) {
             let origin = self.parse_service_url(url)?;
             if !trusted_origins.contains(&origin) {
                 trusted_origins.push(origin);

@@ -1,50 +1,14 @@
 //! The transport's environment variables, parsed the way globus-sdk does.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::error::{BuildError, BuildErrorKind};
 
-/// Per-attempt timeout in seconds (float); `-1` means none; unset or empty
-/// means the default.
-pub const HTTP_TIMEOUT_VAR: &str = "GLOBUS_SDK_HTTP_TIMEOUT";
 /// TLS verification: a boolean word, or the path of a PEM CA bundle.
 pub const VERIFY_SSL_VAR: &str = "GLOBUS_SDK_VERIFY_SSL";
 
-/// The default per-attempt timeout (globus-sdk's).
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
-
 fn invalid(var: &str, reason: String) -> BuildError {
     BuildError::new(BuildErrorKind::InvalidEnvVar, format!("{var}: {reason}"))
-}
-
-/// `GLOBUS_SDK_HTTP_TIMEOUT`: `None` (unset/empty) keeps the default,
-/// `Some(None)` is "no timeout" (`-1`), `Some(Some(d))` a positive number of
-/// seconds.
-pub(crate) fn parse_http_timeout(
-    value: Option<&str>,
-) -> Result<Option<Option<Duration>>, BuildError> {
-    let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let secs: f64 = raw.parse().map_err(|_| {
-        invalid(
-            HTTP_TIMEOUT_VAR,
-            format!("{raw:?} is not a number of seconds"),
-        )
-    })?;
-    if secs == -1.0 {
-        return Ok(Some(None));
-    }
-    if !(secs.is_finite() && secs > 0.0) {
-        return Err(invalid(
-            HTTP_TIMEOUT_VAR,
-            format!("{raw:?} must be a positive number of seconds or -1 for none"),
-        ));
-    }
-    Duration::try_from_secs_f64(secs)
-        .map(|d| Some(Some(d)))
-        .map_err(|_| invalid(HTTP_TIMEOUT_VAR, format!("{raw:?} is out of range")))
 }
 
 /// What `GLOBUS_SDK_VERIFY_SSL` asks for.
@@ -83,28 +47,6 @@ pub(crate) fn parse_verify_ssl(value: Option<&str>) -> Result<VerifySsl, BuildEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_timeout_follows_globus_sdk() {
-        assert_eq!(parse_http_timeout(None).unwrap(), None);
-        assert_eq!(parse_http_timeout(Some("")).unwrap(), None);
-        assert_eq!(parse_http_timeout(Some("  ")).unwrap(), None);
-        assert_eq!(
-            parse_http_timeout(Some("30")).unwrap(),
-            Some(Some(Duration::from_secs(30)))
-        );
-        assert_eq!(
-            parse_http_timeout(Some(" 2.5 ")).unwrap(),
-            Some(Some(Duration::from_millis(2500)))
-        );
-        assert_eq!(parse_http_timeout(Some("-1")).unwrap(), Some(None));
-        assert_eq!(parse_http_timeout(Some("-1.0")).unwrap(), Some(None));
-        for bad in ["abc", "0", "-2", "nan", "inf", "1e400"] {
-            let err = parse_http_timeout(Some(bad)).unwrap_err();
-            assert_eq!(err.kind(), BuildErrorKind::InvalidEnvVar, "{bad}");
-            assert!(err.to_string().contains(HTTP_TIMEOUT_VAR));
-        }
-    }
 
     #[test]
     fn verify_ssl_words_and_paths() {

@@ -68,3 +68,17 @@ impl StdError for BuildError {
             .map(|e| e as &(dyn StdError + 'static))
     }
 }
+
+impl From<BuildError> for groups_core::GroupsError {
+    /// A configuration problem is invalid input to the SDK.
+    fn from(e: BuildError) -> Self {
+        let mut message = e.message;
+        if let Some(source) = &e.source {
+            let cause = source.to_string();
+            if !message.contains(&cause) {
+                message = format!("{message}: {cause}");
+            }
+        }
+        groups_core::GroupsError::InvalidInput(message)
+    }
+}

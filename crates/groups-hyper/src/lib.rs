@@ -23,16 +23,34 @@
 //!   path, attempt, status and elapsed time; header values and bodies are
 //!   never logged.
 //!
+//! # The one-line client
+//!
 //! ```no_run
-//! use groups_core::transport::Transport;
+//! # async fn run() -> Result<(), groups_core::GroupsError> {
+//! // GLOBUS_SDK_ENVIRONMENT, GLOBUS_SDK_SERVICE_URL_GROUPS, GLOBUS_SDK_HTTP_TIMEOUT
+//! // and GLOBUS_SDK_VERIFY_SSL are honoured as globus-sdk does.
+//! let client = groups_hyper::client_from_env("an-access-token")?;
+//! for group in client.get_my_groups(&[]).await? {
+//!     println!("{} {}", group.id, group.name);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Everything else (timeouts, size cap, CA bundle, HTTP/2 pool settings,
+//! retry policy, overall deadline, a local emulator over plain HTTP) is on
+//! [`HyperClientBuilder`]:
+//!
+//! ```no_run
+//! use std::time::Duration;
 //! use groups_hyper::HyperClientBuilder;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let transport = HyperClientBuilder::from_env()?.build_transport()?;
-//! let request = http::Request::get("https://groups.api.globus.org/v2/groups/my_groups")
-//!     .body(bytes::Bytes::new())?;
-//! let response = transport.send(request).await?;
-//! println!("{}", response.status());
+//! # fn run() -> Result<(), groups_hyper::BuildError> {
+//! let client = HyperClientBuilder::new()
+//!     .base_url("http://127.0.0.1:8080/")
+//!     .allow_plain_http_loopback(true)
+//!     .attempt_timeout(Some(Duration::from_secs(5)))
+//!     .overall_deadline(Some(Duration::from_secs(20)))
+//!     .build_with_token("emulator-token")?;
 //! # Ok(()) }
 //! ```
 //!
@@ -52,6 +70,27 @@ pub use builder::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
     HyperClientBuilder,
 };
-pub use env::{DEFAULT_ATTEMPT_TIMEOUT, HTTP_TIMEOUT_VAR, VERIFY_SSL_VAR};
+pub use env::VERIFY_SSL_VAR;
 pub use error::{BuildError, BuildErrorKind};
 pub use transport::HyperTransport;
+
+/// The Groups client over [`HyperTransport`]: every Groups operation as an
+/// `async` method (see [`groups_core::GroupsClient`]).
+pub type GroupsClient = groups_core::GroupsClient<HyperTransport>;
+
+/// A ready client from the process environment and an access token.
+///
+/// The Groups URL comes from `GLOBUS_SDK_SERVICE_URL_GROUPS` or
+/// `GLOBUS_SDK_ENVIRONMENT` (production by default), the per-attempt timeout
+/// from `GLOBUS_SDK_HTTP_TIMEOUT`, TLS verification from
+/// `GLOBUS_SDK_VERIFY_SSL`; everything else has the defaults of
+/// [`HyperClientBuilder`]. The token is sent as `Authorization: Bearer ..`
+/// and never appears in `Debug` output, logs or errors.
+///
+/// Must be called where a Tokio runtime will drive the client (building it
+/// needs none).
+pub fn client_from_env(
+    token: impl Into<groups_core::auth::SecretString>,
+) -> Result<GroupsClient, groups_core::GroupsError> {
+    Ok(HyperClientBuilder::from_env()?.build_with_token(token)?)
+}
