@@ -274,6 +274,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Set [`RetryPolicy::honour_retry_after`].
+    pub fn with_honour_retry_after(mut self, yes: bool) -> Self {
+        self.honour_retry_after = yes;
+        self
+    }
+
     /// Set [`RetryPolicy::retry_non_idempotent_as_idempotent`].
     pub fn with_retry_non_idempotent_as_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent_as_idempotent = yes;
