@@ -112,7 +112,9 @@ impl HyperClientBuilder {
     ///
     /// - `GLOBUS_SDK_ENVIRONMENT`, `GLOBUS_SDK_SERVICE_URL_GROUPS`,
     ///   `GLOBUS_SDK_SERVICE_URL_AUTH`: the Groups base URL and the Auth URL
-    ///   (see [`BaseUrl::resolve_groups`]);
+    ///   (see [`BaseUrl::resolve_groups`]); a Groups URL that is plain
+    ///   `http://` to a loopback host (the emulator) enables
+    ///   [`allow_plain_http_loopback`](Self::allow_plain_http_loopback);
     /// - `GLOBUS_SDK_HTTP_TIMEOUT`: per-attempt timeout in seconds (a
     ///   float); `-1` means none; unset or empty means 60.
     /// - `GLOBUS_SDK_VERIFY_SSL`: `y/yes/t/true/on/1` verify (the default),
@@ -129,18 +131,31 @@ impl HyperClientBuilder {
         let mut builder = Self::new();
         builder.config = ClientConfig::from_lookup(&lookup).map_err(invalid)?;
         builder.auth_url = BaseUrl::resolve_auth(None, &lookup).map_err(invalid)?;
-        builder.attempt_timeout = match config::http_timeout_from_lookup(&lookup).map_err(invalid)? {
-            Some(d) if d.is_zero() => {
-                return Err(BuildError::new(
-                    BuildErrorKind::InvalidEnvVar,
-                    format!(
-                        "{}=0: the timeout must be positive (or -1 for none)",
-                        config::ENV_HTTP_TIMEOUT
-                    ),
-                ));
-            }
-            timeout => timeout,
-        };
+        // A Groups URL that the environment itself points at a loopback
+        // `http://` service (the emulator) is the opt-in to plain HTTP there.
+        let base = builder.config.base_url();
+        if !base.is_https()
+            && base
+                .as_str()
+                .parse::<Uri>()
+                .ok()
+                .is_some_and(|u| u.host().is_some_and(is_loopback_host))
+        {
+            builder.allow_plain_http_loopback = true;
+        }
+        builder.attempt_timeout =
+            match config::http_timeout_from_lookup(&lookup).map_err(invalid)? {
+                Some(d) if d.is_zero() => {
+                    return Err(BuildError::new(
+                        BuildErrorKind::InvalidEnvVar,
+                        format!(
+                            "{}=0: the timeout must be positive (or -1 for none)",
+                            config::ENV_HTTP_TIMEOUT
+                        ),
+                    ));
+                }
+                timeout => timeout,
+            };
         match env::parse_verify_ssl(lookup(env::VERIFY_SSL_VAR).as_deref())? {
             VerifySsl::Verify => {}
             VerifySsl::DontVerify => builder.accept_invalid_certs = true,
@@ -332,9 +347,8 @@ impl HyperClientBuilder {
         self,
         token: impl Into<SecretString>,
     ) -> Result<GroupsClient, BuildError> {
-        let auth = AccessTokenProvider::new(token).map_err(|e| {
-            BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e)
-        })?;
+        let auth = AccessTokenProvider::new(token)
+            .map_err(|e| BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e))?;
         self.build(auth)
     }
 
@@ -362,7 +376,9 @@ impl HyperClientBuilder {
             ));
         }
         let mut trusted_origins = vec![self.parse_service_url(config.base_url().as_str())?];
-        for url in std::iter::once(self.auth_url.as_str()).chain(self.trusted_urls.iter().map(String::as_str)) {
+        for url in std::iter::once(self.auth_url.as_str())
+            .chain(self.trusted_urls.iter().map(String::as_str))
+        {
             let origin = self.parse_service_url(url)?;
             if !trusted_origins.contains(&origin) {
                 trusted_origins.push(origin);
