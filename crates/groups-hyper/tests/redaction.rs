@@ -170,7 +170,41 @@ async fn canary_token_never_reaches_logs_or_errors() {
             .unwrap_err(),
     );
 
-    assert_eq!(errors.len(), 7);
+    // Through the core client: an API error (401), a retried-then-exhausted
+    // failure and the client's own Debug output.
+    let server = ScriptedServer::start([
+        Step::Respond(json(
+            401,
+            r#"{"code": "AUTHENTICATION_ERROR", "detail": "bad token"}"#,
+        )),
+        Step::Respond(response(503, &[], "")),
+        Step::Respond(response(503, &[], "")),
+    ])
+    .await;
+    let mut policy = groups_core::RetryPolicy::default();
+    policy.max_retries = 1;
+    policy.backoff_base = Duration::from_millis(1);
+    let client = HyperClientBuilder::new()
+        .base_url(server.base())
+        .allow_plain_http_loopback(true)
+        .retry_policy(policy)
+        .build_with_token(CANARY)
+        .unwrap();
+    let group: groups_types::GroupId = "00000000-0000-1000-8000-00000000a001".parse().unwrap();
+    for _ in 0..2 {
+        let err = client.get_group(group, &[]).await.unwrap_err();
+        let shown = format!("{err} / {err:?}");
+        assert!(
+            !shown.contains(CANARY),
+            "canary leaked in client error: {shown}"
+        );
+        errors.push(shown);
+    }
+    assert!(!format!("{client:?}").contains(CANARY));
+    let bad = groups_hyper::client_from_env(format!("{CANARY} with a space")).unwrap_err();
+    assert!(!format!("{bad} / {bad:?}").contains(CANARY));
+
+    assert_eq!(errors.len(), 9);
     let logged = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(!logged.contains(CANARY), "canary leaked in tracing output");
     assert!(
