@@ -174,6 +174,8 @@ impl HyperTransport {
 
     async fn attempt(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         let cap = self.inner.max_response_bytes;
+        // A HEAD response announces the length of a body it does not carry.
+        let check_length = request.method() != http::Method::HEAD;
         let response = self
             .inner
             .client
@@ -182,7 +184,8 @@ impl HyperTransport {
             .map_err(classify::request_error)?;
 
         let (parts, body) = response.into_parts();
-        if let Some(len) = parts.headers.get(CONTENT_LENGTH)
+        if check_length
+            && let Some(len) = parts.headers.get(CONTENT_LENGTH)
             && let Some(len) = len.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok())
             && len > cap as u64
         {

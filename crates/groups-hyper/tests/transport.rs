@@ -408,3 +408,17 @@ fn debug_output_shows_configuration_only() {
     assert!(dbg.contains("HyperTransport"));
     assert!(dbg.contains("groups.api.globus.org"));
 }
+
+#[tokio::test]
+async fn head_response_length_is_not_held_against_the_cap() {
+    let server = ScriptedServer::start([Step::Respond(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n".to_vec(),
+    )])
+    .await;
+    let req = http::Request::head(server.url("/v2/groups"))
+        .body(Bytes::new())
+        .unwrap();
+    let r = capped(&server, 1_000).send(req).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.body().is_empty());
+}
