@@ -197,15 +197,16 @@ impl Fault {
 
     /// Check the rule is usable: a valid status code, a method that is a token.
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if let FaultAction::Status { status, .. } = &self.action {
-            if http::StatusCode::from_u16(*status).is_err() {
-                return Err(format!("invalid status code {status}"));
-            }
+        if let FaultAction::Status { status, .. } = &self.action
+            && http::StatusCode::from_u16(*status).is_err()
+        {
+            return Err(format!("invalid status code {status}"));
         }
-        if let Some(m) = &self.method {
-            if m != "*" && http::Method::from_bytes(m.as_bytes()).is_err() {
-                return Err(format!("invalid method {m:?}"));
-            }
+        if let Some(m) = &self.method
+            && m != "*"
+            && http::Method::from_bytes(m.as_bytes()).is_err()
+        {
+            return Err(format!("invalid method {m:?}"));
         }
         Ok(())
     }

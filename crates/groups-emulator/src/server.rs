@@ -116,13 +116,13 @@ impl Shared {
                 Err(Failure::Panicked)
             }
             Ok(r) => {
-                if force || world.generation() != before {
-                    if let Err(e) = persister.persist(&world) {
-                        if let Some(old) = persister.rollback() {
-                            *world = old;
-                        }
-                        return Err(Failure::Persist(e));
+                if (force || world.generation() != before)
+                    && let Err(e) = persister.persist(&world)
+                {
+                    if let Some(old) = persister.rollback() {
+                        *world = old;
                     }
+                    return Err(Failure::Persist(e));
                 }
                 Ok(r)
             }
@@ -460,10 +460,9 @@ pub(crate) async fn read_body(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
     {
-        if len > limit as u64 {
-            return Err(Some(too_large()));
-        }
+        return Err(Some(too_large()));
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),

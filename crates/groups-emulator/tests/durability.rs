@@ -189,8 +189,7 @@ async fn unreadable_state_file_stops_the_start_and_is_left_alone() {
         .state_file(&state)
         .start()
         .await
-        .err()
-        .expect("refuses to start");
+        .expect_err("refuses to start");
     assert!(matches!(err, EmulatorError::StateFile { .. }), "{err:?}");
     assert!(err.to_string().contains("state.json"), "{err}");
 
