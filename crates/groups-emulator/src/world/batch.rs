@@ -139,24 +139,24 @@ fn parse_actions(value: &Value) -> Result<Lists, ApiResponse> {
                 }
             };
             let mut role = Role::Member;
-            if verb.has_role() {
-                if let Some(r) = fields.get("role").filter(|r| !r.is_null()) {
-                    role = v::enum_value(r, Role::NAMES, &at("role"), &mut is)
-                        .and_then(Role::parse)
-                        .unwrap_or(Role::Member);
-                }
+            if verb.has_role()
+                && let Some(r) = fields.get("role").filter(|r| !r.is_null())
+            {
+                role = v::enum_value(r, Role::NAMES, &at("role"), &mut is)
+                    .and_then(Role::parse)
+                    .unwrap_or(Role::Member);
             }
             let mut reason = None;
-            if verb.has_reason() {
-                if let Some(r) = fields.get("status_reason") {
-                    reason = v::string_or_null(r, &at("status_reason"), &mut is).flatten();
-                }
+            if verb.has_reason()
+                && let Some(r) = fields.get("status_reason")
+            {
+                reason = v::string_or_null(r, &at("status_reason"), &mut is).flatten();
             }
             let mut email = None;
-            if verb == Verb::Invite {
-                if let Some(e) = fields.get("invite_email_address") {
-                    email = v::string_or_null(e, &at("invite_email_address"), &mut is).flatten();
-                }
+            if verb == Verb::Invite
+                && let Some(e) = fields.get("invite_email_address")
+            {
+                email = v::string_or_null(e, &at("invite_email_address"), &mut is).flatten();
             }
             if let Some(id) = id {
                 out.push(Item {
@@ -284,17 +284,17 @@ impl World {
         let role = g.best_role(ids);
         for vb in Verb::ALL {
             let requested = lists[vb.index()].as_ref().is_some_and(|l| !l.is_empty());
-            if let (true, Some(need)) = (requested, vb.needs_role()) {
-                if role.is_none_or(|r| r < need) {
-                    return Err(resp::forbidden(
-                        "FORBIDDEN",
-                        &format!(
-                            "None of your identities may perform '{}' on this group.",
-                            vb.as_str()
-                        ),
-                        &caller.scopes,
-                    ));
-                }
+            if let (true, Some(need)) = (requested, vb.needs_role())
+                && role.is_none_or(|r| r < need)
+            {
+                return Err(resp::forbidden(
+                    "FORBIDDEN",
+                    &format!(
+                        "None of your identities may perform '{}' on this group.",
+                        vb.as_str()
+                    ),
+                    &caller.scopes,
+                ));
             }
         }
         let caller_is_admin = role == Some(Role::Admin);

@@ -84,10 +84,9 @@ impl PolicyPatch {
                             li.push(Seg::I(i));
                             if let Some(name) =
                                 v::enum_value(item, super::state::SIGNUP_FIELDS, &li, is)
+                                && !out.iter().any(|o: &String| o == name)
                             {
-                                if !out.iter().any(|o: &String| o == name) {
-                                    out.push(name.to_owned());
-                                }
+                                out.push(name.to_owned());
                             }
                         }
                         patch.signup_fields = Some(out);
@@ -401,10 +400,10 @@ impl World {
 
     /// Insert a membership record and keep the identity index.
     pub(super) fn put_membership(&mut self, gid: GroupId, id: IdentityId, rec: MembershipRec) {
-        if let Some(g) = self.groups.get_mut(&gid) {
-            if g.upsert(id, rec) {
-                self.idx.by_identity.entry(id).or_default().insert(gid);
-            }
+        if let Some(g) = self.groups.get_mut(&gid)
+            && g.upsert(id, rec)
+        {
+            self.idx.by_identity.entry(id).or_default().insert(gid);
         }
     }
 
@@ -551,14 +550,14 @@ impl World {
         if g.best_role(&caller.identities) != Some(Role::Admin) {
             return Err(not_admin("update it", caller));
         }
-        if let Some(Some(new)) = verified {
-            if g.subscription_admin_verified_id != Some(new) {
-                return Err(resp::forbidden(
-                    "CLEAR_ONLY",
-                    "subscription_admin_verified_id can only be cleared here; set it with PUT /v2/groups/{group_id}/subscription_admin_verified.",
-                    &caller.scopes,
-                ));
-            }
+        if let Some(Some(new)) = verified
+            && g.subscription_admin_verified_id != Some(new)
+        {
+            return Err(resp::forbidden(
+                "CLEAR_ONLY",
+                "subscription_admin_verified_id can only be cleared here; set it with PUT /v2/groups/{group_id}/subscription_admin_verified.",
+                &caller.scopes,
+            ));
         }
         let Some(g) = self.groups.get_mut(&gid) else {
             return Err(resp::group_not_found());

@@ -8,7 +8,7 @@
 //!
 //! # Notes for the server side (API beyond the interface document)
 //! * [`World::authenticate`] takes `&self` (works under a read lock); the caller's
-//!   identities are registered on their first write request.
+//!   identities are registered on their first successful write request.
 //! * [`World::handle_read`] answers GET (and the 404/405 of any method) under a read
 //!   lock; [`World::handle`] answers everything. Both are safe for any input.
 //! * [`Policy::default`] has `enforce_scopes: true`: a token's scopes always count.
@@ -595,7 +595,6 @@ impl World {
         if let Some(r) = self.scope_check(caller, true, policy) {
             return r;
         }
-        self.register_caller(caller);
         let m = req.method;
         let r = match route {
             Route::Groups => self.create_group(caller, req.body, now),
@@ -610,7 +609,14 @@ impl World {
                 Err(resp::internal("route has no write handler"))
             }
         };
-        r.unwrap_or_else(|e| e)
+        match r {
+            Ok(ok) => {
+                // Known from now on (strict_identities); only successful writes change state.
+                self.register_caller(caller);
+                ok
+            }
+            Err(e) => e,
+        }
     }
 
     fn route_checked<'r>(&self, req: &ApiRequest<'r>) -> Result<Route<'r>, ApiResponse> {
@@ -709,15 +715,12 @@ impl World {
             return t.identity;
         }
         let id = default_identity_for_token(token);
-        if !self.identities.contains_key(&id) {
-            self.identities.insert(
-                id,
-                IdentityRec {
-                    username: default_username(&id),
-                    allow_add: None,
-                    links: Vec::new(),
-                },
-            );
+        if let std::collections::btree_map::Entry::Vacant(e) = self.identities.entry(id) {
+            e.insert(IdentityRec {
+                username: default_username(&id),
+                allow_add: None,
+                links: Vec::new(),
+            });
             self.touch();
         }
         id
@@ -735,12 +738,11 @@ impl World {
     pub fn link_identities(&mut self, a: IdentityId, b: IdentityId) {
         self.ensure_identity(a);
         self.ensure_identity(b);
-        if a != b {
-            if let Some(r) = self.identities.get_mut(&a) {
-                if !r.links.contains(&b) {
-                    r.links.push(b);
-                }
-            }
+        if a != b
+            && let Some(r) = self.identities.get_mut(&a)
+            && !r.links.contains(&b)
+        {
+            r.links.push(b);
         }
         self.rebuild_links();
         self.touch();

@@ -79,12 +79,11 @@ impl World {
             .as_object()
             .is_some_and(|o| o.contains_key("allow_add"));
         if flat {
-            if let Some(a) = value.get("allow_add") {
-                if let Some(b) =
+            if let Some(a) = value.get("allow_add")
+                && let Some(b) =
                     v::boolean_or_null(a, &[Seg::K("body"), Seg::K("allow_add")], &mut is)
-                {
-                    updates.push((caller.primary, b));
-                }
+            {
+                updates.push((caller.primary, b));
             }
         } else {
             for (id, fields) in keyed_objects(&value, &mut is) {

@@ -272,10 +272,8 @@ impl World {
                             && g.policies.join_requests
                     }
                 };
-                if ok {
-                    if let Some(list) = out.get_mut(v.as_str()) {
-                        list.push(*id);
-                    }
+                if ok && let Some(list) = out.get_mut(v.as_str()) {
+                    list.push(*id);
                 }
             }
         }

@@ -82,10 +82,10 @@ impl World {
         let gid = parse_group_id(id)?;
         let g = self.groups.get(&gid).ok_or_else(resp::group_not_found)?;
         let old = g.subscription_admin_verified_id;
-        if let Some(n) = new {
-            if !self.subscriptions.contains_key(&n) {
-                return Err(subscription_not_found());
-            }
+        if let Some(n) = new
+            && !self.subscriptions.contains_key(&n)
+        {
+            return Err(subscription_not_found());
         }
         let deny = || {
             resp::forbidden(
@@ -101,15 +101,15 @@ impl World {
                 &caller.scopes,
             ));
         }
-        if let Some(o) = old {
-            if !self.subscription_admin(caller, o) {
-                return Err(deny());
-            }
+        if let Some(o) = old
+            && !self.subscription_admin(caller, o)
+        {
+            return Err(deny());
         }
-        if let Some(n) = new.filter(|n| old != Some(*n)) {
-            if !self.subscription_admin(caller, n) {
-                return Err(deny());
-            }
+        if let Some(n) = new.filter(|n| old != Some(*n))
+            && !self.subscription_admin(caller, n)
+        {
+            return Err(deny());
         }
         if old != new {
             if let Some(g) = self.groups.get_mut(&gid) {

@@ -336,10 +336,10 @@ pub(super) fn enum_value<'n>(
     loc: &[Seg<'_>],
     issues: &mut Issues,
 ) -> Option<&'n str> {
-    if let Value::String(s) = v {
-        if let Some(n) = names.iter().find(|n| **n == s.as_str()) {
-            return Some(n);
-        }
+    if let Value::String(s) = v
+        && let Some(n) = names.iter().find(|n| **n == s.as_str())
+    {
+        return Some(n);
     }
     let exp = expected(names);
     issues.push_ctx(
