@@ -6,7 +6,7 @@
 //! client can serve many tasks.
 //!
 //! Each call builds its request once, then drives an
-//! [`Exchange`](crate::exchange::Exchange) in a short loop: send, wait, done.
+//! [`Exchange`] in a short loop: send, wait, done.
 //! The overall deadline is enforced by racing every send against
 //! `Transport::sleep_until(deadline)`.
 //!

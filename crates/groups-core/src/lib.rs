@@ -3,8 +3,8 @@
 //! The sans-IO core of the Globus Groups SDK: every Groups operation as a
 //! request builder and a response parser, environments and configuration,
 //! the SDK's error type, retry policy, the exchange state machine, token
-//! providers, the [`Transport`](transport::Transport) contract and the
-//! runtime-agnostic [`GroupsClient`](client::GroupsClient).
+//! providers, the [`Transport`] contract and the
+//! runtime-agnostic [`GroupsClient`].
 //!
 //! It sits between `groups-types` (the data model, below) and the drivers
 //! above it: `groups-hyper` supplies a real transport, `groups-manager` builds

@@ -158,12 +158,17 @@ impl Transport for SimTransport {
     }
 
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
-        let mut st = self.state.lock().unwrap();
-        st.sleeps.push(deadline);
-        if deadline > st.now {
-            st.now = deadline;
-        }
-        std::future::ready(())
+        // Time passes only when the sleep is polled (like a real timer), so a
+        // send that wins a race against the sleep does not move the clock.
+        let state = Arc::clone(&self.state);
+        std::future::poll_fn(move |_cx| {
+            let mut st = state.lock().unwrap();
+            st.sleeps.push(deadline);
+            if deadline > st.now {
+                st.now = deadline;
+            }
+            Poll::Ready(())
+        })
     }
 
     fn now(&self) -> Instant {
