@@ -105,6 +105,13 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 }
 
 impl HyperTransport {
+    /// A builder with the defaults; same as [`HyperClientBuilder::new`].
+    ///
+    /// [`HyperClientBuilder::new`]: crate::HyperClientBuilder::new
+    pub fn builder() -> crate::HyperClientBuilder {
+        crate::HyperClientBuilder::new()
+    }
+
     pub(crate) fn from_inner(inner: Inner) -> Self {
         HyperTransport {
             inner: Arc::new(inner),
