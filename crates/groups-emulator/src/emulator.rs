@@ -268,7 +268,7 @@ impl Emulator {
     }
 
     /// Run `f` on the world under the write lock (seed or inspect it). With a state file,
-    /// the world is saved afterwards, before this returns.
+    /// the world is saved before this returns if `f` changed it.
     ///
     /// Do not call it from inside another `with_world`/`read_world` closure (deadlock).
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
@@ -280,8 +280,15 @@ impl Emulator {
         let r = f(&mut world);
         if let Some(p) = &self.shared.persister {
             let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Err(detail) = p.persist(&world) {
-                tracing::error!(%detail, "state file write failed after with_world");
+            // Compare the bytes, not only the generation: a convenience method that
+            // forgets to bump the generation must still be saved.
+            match persist::encode(&world) {
+                Ok(bytes) if bytes == p.last => {}
+                _ => {
+                    if let Err(detail) = p.persist(&world) {
+                        tracing::error!(%detail, "state file write failed after with_world");
+                    }
+                }
             }
         }
         r

@@ -284,3 +284,94 @@ async fn reads_do_not_rewrite_the_state_file() {
     emu.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn seed_file_applies_on_first_start_and_the_state_file_wins_afterwards() {
+    let dir = temp_dir("seed-then-state");
+    let seed = dir.join("seed.json");
+    let state = dir.join("state.json");
+    let gid = "5eed0000-0000-4000-8000-000000000001";
+    std::fs::write(
+        &seed,
+        serde_json::to_vec(&json!({
+            "identities": [{"id": "5eed0000-0000-4000-8000-0000000000a1", "username": "ann@example.org"}],
+            "tokens": [{"token": "ann", "identity": "5eed0000-0000-4000-8000-0000000000a1"}],
+            "groups": [{"id": gid, "name": "seeded",
+                        "memberships": [{"identity_id": "5eed0000-0000-4000-8000-0000000000a1", "role": "admin"}]}]
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let args = [
+        "serve",
+        "--port",
+        "0",
+        "--strict-tokens",
+        "--seed",
+        seed.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let (mut child, url) = spawn_binary(&args).await;
+    let http = Http::new(&url);
+    let g = http.get(&format!("/v2/groups/{gid}"), "ann").await;
+    assert_eq!((g.status, &g.json["name"]), (200, &json!("seeded")));
+    assert_eq!(
+        http.get("/v2/groups/my_groups", "stranger").await.status,
+        401
+    );
+    assert_eq!(
+        http.delete(&format!("/v2/groups/{gid}"), "ann")
+            .await
+            .status,
+        200
+    );
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    // Same command again: the state file wins, the seed is not re-applied.
+    let (_child, url) = spawn_binary(&args).await;
+    let http = Http::new(&url);
+    assert_eq!(
+        http.get(&format!("/v2/groups/{gid}"), "ann").await.status,
+        404
+    );
+    drop(_child);
+
+    // A broken seed file is a clear startup error.
+    std::fs::write(&seed, b"{\"groups\": [{\"name\": 1}]}").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--seed", seed.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("exits promptly")
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("seed.json"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn library_changes_through_with_world_are_saved() {
+    let dir = temp_dir("with-world");
+    let state = dir.join("state.json");
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    let id = emu.with_world(|w| w.add_identity("zed@example.org"));
+    drop(emu);
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(emu.read_world(|w| w.username(&id)), "zed@example.org");
+    emu.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
