@@ -60,7 +60,7 @@ pub struct HyperClientBuilder {
     config: ClientConfig,
     base_url: Option<String>,
     app_name: Option<String>,
-    auth_url: BaseUrl,
+    auth_url: Option<BaseUrl>,
     trusted_urls: Vec<String>,
     connect_timeout: Duration,
     attempt_timeout: Option<Duration>,
@@ -85,8 +85,7 @@ impl HyperClientBuilder {
             config: ClientConfig::default(),
             base_url: None,
             app_name: None,
-            auth_url: BaseUrl::parse(Environment::Production.auth_base_url())
-                .expect("the production Auth URL is valid"),
+            auth_url: None,
             trusted_urls: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             attempt_timeout: Some(DEFAULT_HTTP_TIMEOUT),
@@ -130,7 +129,7 @@ impl HyperClientBuilder {
         };
         let mut builder = Self::new();
         builder.config = ClientConfig::from_lookup(&lookup).map_err(invalid)?;
-        builder.auth_url = BaseUrl::resolve_auth(None, &lookup).map_err(invalid)?;
+        builder.auth_url = Some(BaseUrl::resolve_auth(None, &lookup).map_err(invalid)?);
         // A Groups URL that the environment itself points at a loopback
         // `http://` service (the emulator) is the opt-in to plain HTTP there.
         let base = builder.config.base_url();
@@ -188,7 +187,7 @@ impl HyperClientBuilder {
     /// credentials. Default: production Auth, or `GLOBUS_SDK_SERVICE_URL_AUTH`
     /// / `GLOBUS_SDK_ENVIRONMENT` with [`from_env`](Self::from_env).
     pub fn auth_url(mut self, url: BaseUrl) -> Self {
-        self.auth_url = url;
+        self.auth_url = Some(url);
         self
     }
 
@@ -376,8 +375,12 @@ impl HyperClientBuilder {
             ));
         }
         let mut trusted_origins = vec![self.parse_service_url(config.base_url().as_str())?];
-        for url in std::iter::once(self.auth_url.as_str())
-            .chain(self.trusted_urls.iter().map(String::as_str))
+        for url in std::iter::once(
+            self.auth_url
+                .as_ref()
+                .map_or(Environment::Production.auth_base_url(), BaseUrl::as_str),
+        )
+        .chain(self.trusted_urls.iter().map(String::as_str))
         {
             let origin = self.parse_service_url(url)?;
             if !trusted_origins.contains(&origin) {
