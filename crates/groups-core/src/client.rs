@@ -19,29 +19,22 @@
 //! their retries differently.
 //!
 //! ```
-//! use std::future::Future;
 //! use bytes::Bytes;
 //! use groups_core::auth::AccessTokenProvider;
 //! use groups_core::client::GroupsClient;
 //! use groups_core::config::ClientConfig;
-//! use groups_core::transport::{Instant, Transport, TransportError};
+//! use groups_core::transport::FnTransport;
 //!
-//! /// A transport answering every request with an empty JSON list.
-//! struct Canned;
-//! impl Transport for Canned {
-//!     fn send(&self, _r: http::Request<Bytes>)
-//!         -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
-//!         std::future::ready(Ok(http::Response::builder()
-//!             .header("content-type", "application/json")
-//!             .body(Bytes::from_static(b"[]")).unwrap()))
-//!     }
-//!     fn sleep_until(&self, _deadline: Instant) -> impl Future<Output = ()> + Send {
-//!         std::future::ready(())
-//!     }
-//!     fn now(&self) -> Instant { Instant::ZERO }
-//! }
+//! // A transport answering every request with an empty JSON list.
+//! let transport = FnTransport::new(|_request: http::Request<Bytes>| {
+//!     Ok(http::Response::builder()
+//!         .header("content-type", "application/json")
+//!         .body(Bytes::from_static(b"[]"))
+//!         .unwrap())
+//! });
+//! let token = AccessTokenProvider::new("tok").unwrap();
+//! let client = GroupsClient::new(transport, ClientConfig::default(), token);
 //!
-//! let client = GroupsClient::new(Canned, ClientConfig::default(), AccessTokenProvider::new("tok").unwrap());
 //! // Any executor works; this transport is always ready, so one poll does.
 //! let mut fut = std::pin::pin!(client.get_my_groups(&[]));
 //! let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

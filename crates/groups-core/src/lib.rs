@@ -41,8 +41,7 @@
 //!     "https://groups.api.globus.org/v2/groups/00000000-0000-1000-8000-00000000a001?include=memberships%2Cpolicies"
 //! );
 //!
-//! let body = std::fs::read("../../../shared/groups-api/fixtures/get_group.response.json")
-//!     .unwrap_or_else(|_| br#"{"id": "00000000-0000-1000-8000-00000000a001", "name": "g", "parent_id": null}"#.to_vec());
+//! let body = std::fs::read("tests/fixtures/get_group.response.json").unwrap();
 //! let response = http::Response::builder().status(200).body(Bytes::from(body)).unwrap();
 //! let group = op.parse_response(response).unwrap();
 //! assert_eq!(group.id, id);

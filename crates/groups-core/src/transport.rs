@@ -176,3 +176,122 @@ pub trait Transport: Send + Sync {
     /// The current time on the transport's monotonic clock.
     fn now(&self) -> Instant;
 }
+
+/// A transport made of a synchronous function, on a virtual clock: handy
+/// for tests and offline examples.
+///
+/// `send` calls the function; `sleep_until` returns at once and moves the
+/// virtual clock forward to the deadline (when polled); `now` reads it. So
+/// retries and backoff run instantly and deterministically, and every
+/// future it returns is ready on its first poll.
+///
+/// ```
+/// use bytes::Bytes;
+/// use groups_core::transport::{FnTransport, Instant, Transport};
+///
+/// let t = FnTransport::new(|req: http::Request<Bytes>| {
+///     assert_eq!(req.uri().path(), "/v2/groups/statuses");
+///     Ok(http::Response::builder().status(200).body(Bytes::from_static(b"{}")).unwrap())
+/// });
+/// assert_eq!(t.now(), Instant::ZERO);
+/// ```
+pub struct FnTransport<F> {
+    send: F,
+    clock_nanos: std::sync::atomic::AtomicU64,
+}
+
+impl<F> FnTransport<F>
+where
+    F: Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> + Send + Sync,
+{
+    /// A transport answering with `send`, its clock at [`Instant::ZERO`].
+    pub fn new(send: F) -> Self {
+        FnTransport {
+            send,
+            clock_nanos: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Move the virtual clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.clock_nanos
+            .fetch_add(nanos, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn advance_to(&self, deadline: Instant) {
+        let target = u64::try_from(deadline.elapsed_since_origin().as_nanos()).unwrap_or(u64::MAX);
+        self.clock_nanos
+            .fetch_max(target, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl<F> fmt::Debug for FnTransport<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnTransport")
+            .field(
+                "clock_nanos",
+                &self.clock_nanos.load(std::sync::atomic::Ordering::SeqCst),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> Transport for FnTransport<F>
+where
+    F: Fn(http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> + Send + Sync,
+{
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        std::future::ready((self.send)(request))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        std::future::poll_fn(move |_cx| {
+            self.advance_to(deadline);
+            std::task::Poll::Ready(())
+        })
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_elapsed(Duration::from_nanos(
+            self.clock_nanos.load(std::sync::atomic::Ordering::SeqCst),
+        ))
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        (**self).send(request)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        (**self).sleep_until(deadline)
+    }
+
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        (**self).send(request)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        (**self).sleep_until(deadline)
+    }
+
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+}

@@ -388,3 +388,23 @@ fn exchange_from_client_can_be_driven_by_hand() {
     );
     let _ = Bytes::new();
 }
+
+#[test]
+fn fn_transport_runs_retries_on_its_virtual_clock() {
+    use groups_core::transport::{FnTransport, Transport};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let calls = AtomicU32::new(0);
+    let t = FnTransport::new(|req: http::Request<Bytes>| {
+        assert!(req.headers()["authorization"].is_sensitive());
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        Ok(if n < 2 {
+            json(503, "{}")
+        } else {
+            json(200, "{}")
+        })
+    });
+    let c = GroupsClient::new(&t, config(), AccessTokenProvider::new("tok-abc").unwrap());
+    assert!(block_on(c.get_statuses()).unwrap().is_empty());
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert!(t.now() >= Instant::from_elapsed(Duration::from_millis(750)));
+}
