@@ -94,3 +94,39 @@ pub fn client_from_env(
 ) -> Result<GroupsClient, groups_core::GroupsError> {
     Ok(HyperClientBuilder::from_env()?.build_with_token(token)?)
 }
+
+/// Constructors on [`GroupsClient`] itself, so the client reads
+/// `GroupsClient::from_env(token)` (the type lives in `groups-core`, which
+/// cannot know this transport).
+///
+/// ```no_run
+/// use groups_hyper::{GroupsClient, GroupsClientExt};
+///
+/// # fn run() -> Result<(), groups_core::GroupsError> {
+/// let client = GroupsClient::from_env("an-access-token")?;
+/// # Ok(()) }
+/// ```
+pub trait GroupsClientExt: Sized + sealed::Sealed {
+    /// Same as [`client_from_env`].
+    fn from_env(
+        token: impl Into<groups_core::auth::SecretString>,
+    ) -> Result<Self, groups_core::GroupsError>;
+
+    /// Same as [`HyperClientBuilder::new`].
+    fn builder() -> HyperClientBuilder {
+        HyperClientBuilder::new()
+    }
+}
+
+impl GroupsClientExt for GroupsClient {
+    fn from_env(
+        token: impl Into<groups_core::auth::SecretString>,
+    ) -> Result<Self, groups_core::GroupsError> {
+        client_from_env(token)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::GroupsClient {}
+}

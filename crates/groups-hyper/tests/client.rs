@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{ScriptedServer, Step, closed_port, json, response};
 use groups_core::transport::TransportErrorKind;
 use groups_core::{GroupsError, RetryPolicy};
-use groups_hyper::{GroupsClient, HyperClientBuilder};
+use groups_hyper::{GroupsClient, GroupsClientExt, HyperClientBuilder};
 use groups_types::{BatchMembershipActions, GroupId, GroupRole, IdentityId};
 
 const GROUP: &str = "00000000-0000-1000-8000-00000000a001";
@@ -33,7 +33,7 @@ fn fast_retries(max_retries: u32) -> RetryPolicy {
 }
 
 fn builder(server: &ScriptedServer) -> HyperClientBuilder {
-    HyperClientBuilder::new()
+    GroupsClient::builder()
         .base_url(server.base())
         .allow_plain_http_loopback(true)
         .retry_policy(fast_retries(5))
