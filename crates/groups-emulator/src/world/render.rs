@@ -65,7 +65,7 @@ impl Include {
     }
 }
 
-/// `MembershipReadModel`.
+/// `MembershipReadModel` (optional keys left out when unset, as in the recorded fixtures).
 #[derive(Serialize)]
 pub(super) struct MembershipOut<'a> {
     group_id: GroupId,
@@ -75,9 +75,13 @@ pub(super) struct MembershipOut<'a> {
     username: Cow<'a, str>,
     role: &'static str,
     status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     status_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     invite_email_address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     updated: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     invite_time: Option<&'a str>,
     membership_fields: &'a Map<String, Value>,
 }
