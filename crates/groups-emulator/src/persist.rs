@@ -99,13 +99,23 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// The persistence state kept by a running emulator (behind its own mutex, always taken
 /// while holding the world's write lock, so file order follows generation order).
-#[derive(Debug)]
 pub(crate) struct Persister {
     pub(crate) path: PathBuf,
     /// Generation of the world last written.
     pub(crate) generation: u64,
     /// Bytes last written: lets a write whose persistence failed be rolled back.
     pub(crate) last: Vec<u8>,
+}
+
+impl std::fmt::Debug for Persister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The saved bytes are the whole state: show their size only.
+        f.debug_struct("Persister")
+            .field("path", &self.path)
+            .field("generation", &self.generation)
+            .field("last_bytes", &self.last.len())
+            .finish()
+    }
 }
 
 impl Persister {
