@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
 mod python;
 
 fn main() -> ExitCode {
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         _ => {
             eprintln!("usage: cargo xtask <ci | venv>");

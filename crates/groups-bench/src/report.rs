@@ -1,0 +1,341 @@
+//! Result rows, the JSON file and the `BENCHMARKS.md` table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// How a row's ratio is judged.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub enum Cmp {
+    /// Met when `ratio >= target`.
+    AtLeast,
+    /// Met when `ratio <= target`.
+    AtMost,
+    /// Met when `ratio < target`.
+    Below,
+}
+
+/// A goal on a row's ratio.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Goal {
+    /// Comparison.
+    pub cmp: Cmp,
+    /// Target ratio.
+    pub target: f64,
+}
+
+impl Goal {
+    /// `ratio >= target`.
+    pub fn at_least(target: f64) -> Option<Goal> {
+        Some(Goal {
+            cmp: Cmp::AtLeast,
+            target,
+        })
+    }
+    /// `ratio <= target`.
+    pub fn at_most(target: f64) -> Option<Goal> {
+        Some(Goal {
+            cmp: Cmp::AtMost,
+            target,
+        })
+    }
+    /// `ratio < target`.
+    pub fn below(target: f64) -> Option<Goal> {
+        Some(Goal {
+            cmp: Cmp::Below,
+            target,
+        })
+    }
+    fn met(&self, ratio: f64) -> bool {
+        match self.cmp {
+            Cmp::AtLeast => ratio >= self.target,
+            Cmp::AtMost => ratio <= self.target,
+            Cmp::Below => ratio < self.target,
+        }
+    }
+    fn text(&self) -> String {
+        let op = match self.cmp {
+            Cmp::AtLeast => "≥",
+            Cmp::AtMost => "≤",
+            Cmp::Below => "<",
+        };
+        format!("{op} {}×", trim_float(self.target))
+    }
+}
+
+/// One measured value with its unit.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measure {
+    /// The number.
+    pub value: f64,
+    /// Its unit, e.g. `ops/s`, `ms`, `µs/identity`, `MiB`.
+    pub unit: String,
+}
+
+impl Measure {
+    /// A measure.
+    pub fn new(value: f64, unit: &str) -> Self {
+        Measure {
+            value,
+            unit: unit.to_owned(),
+        }
+    }
+    fn text(&self) -> String {
+        format!("{} {}", fmt_num(self.value), self.unit)
+    }
+}
+
+/// One line of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// Workload number and letter, e.g. `1a`.
+    pub id: String,
+    /// What was measured.
+    pub workload: String,
+    /// Our side.
+    pub ours: Measure,
+    /// What we compare against (name).
+    pub baseline_name: String,
+    /// The baseline's value (absent when it could not run).
+    pub baseline: Option<Measure>,
+    /// The ratio the goal is judged on (see `ratio_meaning`).
+    pub ratio: Option<f64>,
+    /// How the ratio is computed.
+    pub ratio_meaning: String,
+    /// Goal, if this row has one.
+    pub goal: Option<Goal>,
+    /// Whether the goal was met (absent without goal or ratio).
+    pub met: Option<bool>,
+    /// Free text (what was skipped, which variant was measured).
+    pub note: String,
+}
+
+impl Row {
+    /// A row; `met` is computed from `ratio` and `goal`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: &str,
+        workload: &str,
+        ours: Measure,
+        baseline_name: &str,
+        baseline: Option<Measure>,
+        ratio: Option<f64>,
+        ratio_meaning: &str,
+        goal: Option<Goal>,
+    ) -> Row {
+        let ratio = ratio.filter(|r| r.is_finite());
+        let met = match (goal, ratio) {
+            (Some(g), Some(r)) => Some(g.met(r)),
+            _ => None,
+        };
+        Row {
+            id: id.to_owned(),
+            workload: workload.to_owned(),
+            ours,
+            baseline_name: baseline_name.to_owned(),
+            baseline,
+            ratio,
+            ratio_meaning: ratio_meaning.to_owned(),
+            goal,
+            met,
+            note: String::new(),
+        }
+    }
+
+    /// Attach a note.
+    pub fn note(mut self, note: impl Into<String>) -> Row {
+        self.note = note.into();
+        self
+    }
+}
+
+/// Format a number with about three significant digits, thousands grouped.
+pub fn fmt_num(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_owned();
+    }
+    let a = v.abs();
+    if a >= 1000.0 {
+        group_thousands(v.round() as i64)
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v}");
+    s.trim_end_matches(".0").to_owned()
+}
+
+/// The markdown table of `rows`.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut out = String::new();
+    out.push_str("| # | workload | ours | baseline | ratio | goal | met? |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for r in rows {
+        let baseline = match &r.baseline {
+            Some(m) => format!("{}: {}", r.baseline_name, m.text()),
+            None => format!("{}: not run", r.baseline_name),
+        };
+        let ratio = r
+            .ratio
+            .map(|x| format!("{}×", fmt_num(x)))
+            .unwrap_or_else(|| "n/a".to_owned());
+        let goal = r.goal.map(|g| g.text()).unwrap_or_else(|| "—".to_owned());
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.id,
+            r.workload,
+            r.ours.text(),
+            baseline,
+            ratio,
+            goal,
+            met
+        );
+    }
+    out
+}
+
+/// The notes of `rows` as a bullet list (rows without a note are skipped).
+pub fn markdown_notes(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for r in rows
+        .iter()
+        .filter(|r| !r.note.is_empty() || !r.ratio_meaning.is_empty())
+    {
+        let _ = write!(out, "- **{}** ratio = {}.", r.id, r.ratio_meaning);
+        if !r.note.is_empty() {
+            let _ = write!(out, " {}", r.note);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The whole JSON document written next to the table.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    /// `full` or `quick`.
+    pub mode: &'a str,
+    /// Seconds since the Unix epoch when the run finished.
+    pub finished_unix: u64,
+    /// Machine facts (cores, kernel, tool versions).
+    pub machine: Value,
+    /// The table rows.
+    pub rows: &'a [Row],
+    /// Raw measurements of every workload.
+    pub details: &'a Value,
+    /// Errors of workloads that could not run.
+    pub errors: &'a [String],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_are_judged_on_the_ratio() {
+        let r = Row::new(
+            "1a",
+            "x",
+            Measure::new(1.0, "ops/s"),
+            "bare",
+            Some(Measure::new(1.0, "ops/s")),
+            Some(0.95),
+            "ours/bare",
+            Goal::at_least(0.9),
+        );
+        assert_eq!(r.met, Some(true));
+        let r = Row::new(
+            "5",
+            "x",
+            Measure::new(1.0, "µs"),
+            "1k",
+            None,
+            Some(1.3),
+            "10k/1k",
+            Goal::at_most(1.2),
+        );
+        assert_eq!(r.met, Some(false));
+        let r = Row::new(
+            "6",
+            "x",
+            Measure::new(1.0, "MiB"),
+            "b",
+            None,
+            None,
+            "",
+            Goal::below(4.0),
+        );
+        assert_eq!(r.met, None);
+    }
+
+    #[test]
+    fn numbers_are_short_and_grouped() {
+        assert_eq!(fmt_num(12345.6), "12,346");
+        assert_eq!(fmt_num(123.4), "123");
+        assert_eq!(fmt_num(12.34), "12.3");
+        assert_eq!(fmt_num(1.234), "1.23");
+        assert_eq!(fmt_num(0.1234), "0.123");
+        assert_eq!(fmt_num(f64::NAN), "n/a");
+    }
+
+    #[test]
+    fn table_marks_missed_goals() {
+        let rows = vec![
+            Row::new(
+                "2a",
+                "get_group",
+                Measure::new(20000.0, "ops/s"),
+                "python",
+                Some(Measure::new(500.0, "ops/s")),
+                Some(40.0),
+                "ours/python",
+                Goal::at_least(20.0),
+            ),
+            Row::new(
+                "4a",
+                "rps",
+                Measure::new(1.0, "req/s"),
+                "fauxbus",
+                None,
+                None,
+                "",
+                Goal::at_least(10.0),
+            ),
+        ];
+        let t = markdown_table(&rows);
+        assert!(
+            t.contains(
+                "| 2a | get_group | 20,000 ops/s | python: 500 ops/s | 40.0× | ≥ 20× | yes |"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("fauxbus: not run | n/a | ≥ 10× | — |"), "{t}");
+    }
+}

@@ -1,0 +1,371 @@
+//! Workload 2: the same calls through our client, the official Python
+//! globus-sdk and the official JavaScript @globus/sdk, against one emulator
+//! in one run: sequential `get_group`, `get_my_groups` of a caller in 50
+//! groups, one batch adding 1,000 identities, and single `add_member` calls
+//! through the manager (Python: `GroupsManager.add_member`; JS has no
+//! manager, so one-identity `membership.act` calls).
+//!
+//! Each runner gets its own token (so its own identity), its own 50 groups
+//! and its own fresh identities; setup goes through the bare client and is
+//! never timed. Scripts: `bench/python/sdk_bench.py`, `bench/js/sdk_bench.mjs`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use groups_bench::{KIND_IDENTITY, bench_uuid};
+use groups_manager::GroupsManager;
+use groups_types::{BatchMembershipActions, BatchVerb, GroupId, GroupRole, IdentityId};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::net::Api;
+use crate::proc::ServerProcess;
+use crate::report::{Goal, Measure, Row};
+use crate::{Ctx, ours};
+
+const GROUPS: usize = 50;
+
+#[derive(Serialize)]
+struct Plan {
+    token: String,
+    get_group_id: String,
+    n_get: usize,
+    n_my_groups: usize,
+    expect_my_groups: usize,
+    batch_group_id: String,
+    batch_ids: Vec<String>,
+    add_group_id: String,
+    add_ids: Vec<String>,
+    warmup: usize,
+}
+
+/// Per runner: ops and seconds of each workload.
+#[derive(Default, Clone)]
+struct Timings {
+    get_group: Option<(f64, f64)>,
+    get_my_groups: Option<(f64, f64)>,
+    batch_add: Option<(f64, f64)>,
+    add_member: Option<(f64, f64)>,
+}
+
+impl Timings {
+    fn from_json(v: &Value) -> Result<Timings, String> {
+        let pick = |k: &str| -> Result<Option<(f64, f64)>, String> {
+            let w = v
+                .get(k)
+                .ok_or_else(|| format!("script output has no {k:?}: {v}"))?;
+            let ops = w.get("ops").and_then(Value::as_f64).ok_or("no ops")?;
+            let s = w
+                .get("seconds")
+                .and_then(Value::as_f64)
+                .ok_or("no seconds")?;
+            Ok(Some((ops, s)))
+        };
+        Ok(Timings {
+            get_group: pick("get_group")?,
+            get_my_groups: pick("get_my_groups")?,
+            batch_add: pick("batch_add")?,
+            add_member: pick("add_member")?,
+        })
+    }
+    fn json(&self) -> Value {
+        let f = |t: Option<(f64, f64)>| {
+            t.map(|(ops, s)| json!({"ops": ops, "seconds": s, "ops_s": ops / s}))
+        };
+        json!({
+            "get_group": f(self.get_group),
+            "get_my_groups": f(self.get_my_groups),
+            "batch_add": f(self.batch_add),
+            "add_member": f(self.add_member),
+        })
+    }
+}
+
+fn rate(t: Option<(f64, f64)>) -> Option<f64> {
+    t.map(|(ops, s)| ops / s)
+}
+
+async fn prepare(api: &Api, runner: u64, quick: bool, token: &str) -> Result<Plan, String> {
+    let mut groups = Vec::with_capacity(GROUPS);
+    for i in 0..GROUPS {
+        groups.push(api.create_group(&format!("w2 {runner} {i}")).await?);
+    }
+    let ids = |offset: u64, n: usize| -> Vec<String> {
+        (0..n as u64)
+            .map(|i| {
+                bench_uuid(KIND_IDENTITY, 2_000_000 + runner * 100_000 + offset + i).to_string()
+            })
+            .collect()
+    };
+    let (n_get, n_my, n_add) = if quick {
+        (200, 50, 20)
+    } else {
+        (2000, 500, 200)
+    };
+    Ok(Plan {
+        token: token.to_owned(),
+        get_group_id: groups[0].clone(),
+        n_get,
+        n_my_groups: n_my,
+        expect_my_groups: GROUPS,
+        batch_group_id: groups[1].clone(),
+        batch_ids: ids(0, 1000),
+        add_group_id: groups[2].clone(),
+        add_ids: ids(50_000, n_add),
+        warmup: 20,
+    })
+}
+
+async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
+    let client = ours::client(base, &plan.token)?;
+    let gid: GroupId = plan.get_group_id.parse().map_err(|e| format!("{e}"))?;
+    for _ in 0..plan.warmup {
+        client
+            .get_group(gid, &[])
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    client.get_my_groups(&[]).await.map_err(|e| e.to_string())?;
+    let mut t = Timings::default();
+
+    let started = Instant::now();
+    for _ in 0..plan.n_get {
+        let g = client
+            .get_group(gid, &[])
+            .await
+            .map_err(|e| format!("get_group: {e}"))?;
+        if g.id != gid {
+            return Err("get_group: wrong group".into());
+        }
+    }
+    t.get_group = Some((plan.n_get as f64, started.elapsed().as_secs_f64()));
+
+    let started = Instant::now();
+    for _ in 0..plan.n_my_groups {
+        let list = client
+            .get_my_groups(&[])
+            .await
+            .map_err(|e| format!("get_my_groups: {e}"))?;
+        if list.len() != plan.expect_my_groups {
+            return Err(format!("get_my_groups: {} groups", list.len()));
+        }
+    }
+    t.get_my_groups = Some((plan.n_my_groups as f64, started.elapsed().as_secs_f64()));
+
+    let ids: Vec<IdentityId> = plan
+        .batch_ids
+        .iter()
+        .map(|s| s.parse().map_err(|e| format!("{e}")))
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let actions = BatchMembershipActions::new().add_members(ids, GroupRole::Member);
+    let result = client
+        .batch_membership_action(plan.batch_group_id.as_str(), &actions)
+        .await
+        .map_err(|e| format!("batch: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if result.get(&BatchVerb::Add).len() != plan.batch_ids.len() {
+        return Err(format!(
+            "batch: {} added",
+            result.get(&BatchVerb::Add).len()
+        ));
+    }
+    t.batch_add = Some((1.0, seconds));
+
+    let manager = GroupsManager::new(client.clone());
+    let add_ids: Vec<IdentityId> = plan
+        .add_ids
+        .iter()
+        .map(|s| s.parse().map_err(|e| format!("{e}")))
+        .collect::<Result<_, _>>()?;
+    let add_gid: GroupId = plan.add_group_id.parse().map_err(|e| format!("{e}"))?;
+    let started = Instant::now();
+    for id in &add_ids {
+        manager
+            .add_member(add_gid, *id, GroupRole::Member)
+            .await
+            .map_err(|e| format!("add_member: {e}"))?;
+    }
+    t.add_member = Some((add_ids.len() as f64, started.elapsed().as_secs_f64()));
+    Ok(t)
+}
+
+fn run_script(
+    what: &str,
+    mut cmd: Command,
+    base: &str,
+    plan_path: &Path,
+) -> Result<(Timings, String), String> {
+    cmd.arg(plan_path)
+        .env("GLOBUS_SDK_SERVICE_URL_GROUPS", base)
+        .env_remove("GLOBUS_SDK_ENVIRONMENT");
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot start {:?}: {e}", cmd.get_program()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or("");
+    let v: Value =
+        serde_json::from_str(line).map_err(|e| format!("{what}: bad output {text:?}: {e}"))?;
+    let sdk = v
+        .get("sdk")
+        .and_then(Value::as_str)
+        .unwrap_or(what)
+        .to_owned();
+    Ok((Timings::from_json(&v)?, sdk))
+}
+
+pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
+    let mut emu =
+        ServerProcess::start_bin("groups-emulator", &ctx.emulator, &["serve", "--port", "0"])?;
+    let base = emu.base_url.clone();
+    let mut errors = Vec::new();
+
+    let plan_rust = prepare(
+        &Api::new(&base, "bench-w2-rust"),
+        0,
+        ctx.quick,
+        "bench-w2-rust",
+    )
+    .await?;
+    let plan_py = prepare(
+        &Api::new(&base, "bench-w2-python"),
+        1,
+        ctx.quick,
+        "bench-w2-python",
+    )
+    .await?;
+    let plan_js = prepare(&Api::new(&base, "bench-w2-js"), 2, ctx.quick, "bench-w2-js").await?;
+
+    let ours_t = run_ours(&base, &plan_rust).await?;
+
+    let py_path = ctx.out.join("w2-python-plan.json");
+    std::fs::write(
+        &py_path,
+        serde_json::to_vec(&plan_py).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&ctx.python);
+    cmd.arg(ctx.scripts.join("python/sdk_bench.py"));
+    // The Python SDK is required: its failure is a breakage.
+    let (py_t, py_sdk) = run_script("python globus-sdk", cmd, &base, &py_path)?;
+
+    let mut js: Option<(Timings, String)> = None;
+    match &ctx.js_dir {
+        Some(dir) => {
+            let js_path = ctx.out.join("w2-js-plan.json");
+            std::fs::write(
+                &js_path,
+                serde_json::to_vec(&plan_js).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            let mut cmd = Command::new(&ctx.node);
+            cmd.arg(dir.join("sdk_bench.mjs"));
+            js = Some(run_script("js @globus/sdk", cmd, &base, &js_path)?);
+        }
+        None => errors
+            .push("JS @globus/sdk not run: no bench/js/node_modules (npm unavailable?)".into()),
+    }
+    emu.check_alive()?;
+
+    let mut rows = Vec::new();
+    let n = |t: Option<(f64, f64)>| t.map(|(o, _)| o as usize).unwrap_or(0);
+    type Pick = fn(&Timings) -> Option<(f64, f64)>;
+    let workloads: [(&str, String, Pick, &str, bool); 4] = [
+        (
+            "2a",
+            format!("{} sequential get_group", n(ours_t.get_group)),
+            |t| t.get_group,
+            "ops/s",
+            true,
+        ),
+        (
+            "2b",
+            format!(
+                "{} sequential get_my_groups (50 groups)",
+                n(ours_t.get_my_groups)
+            ),
+            |t| t.get_my_groups,
+            "ops/s",
+            true,
+        ),
+        (
+            "2c",
+            "one batch adding 1,000 identities".to_owned(),
+            |t| t.batch_add.map(|(_, s)| (1000.0, s)),
+            "identities/s",
+            false,
+        ),
+        (
+            "2d",
+            format!(
+                "{} sequential add_member via the manager",
+                n(ours_t.add_member)
+            ),
+            |t| t.add_member,
+            "ops/s",
+            true,
+        ),
+    ];
+    for (id, name, pick, unit, sequential) in workloads {
+        let ours_rate = rate(pick(&ours_t)).unwrap_or(f64::NAN);
+        let py_rate = rate(pick(&py_t));
+        rows.push(
+            Row::new(
+                id,
+                &name,
+                Measure::new(ours_rate, unit),
+                &py_sdk,
+                py_rate.map(|r| Measure::new(r, unit)),
+                py_rate.map(|r| ours_rate / r),
+                "ours ÷ Python",
+                if sequential { Goal::at_least(20.0) } else { None },
+            )
+            .note(if sequential {
+                ""
+            } else {
+                "One call: the time is the emulator applying 1,000 additions plus each client's encode/decode; no goal (the goal is on sequential calls)."
+            }),
+        );
+        if let Some((js_t, js_sdk)) = &js {
+            let js_rate = rate(pick(js_t));
+            rows.push(
+                Row::new(
+                    &format!("{id}-js"),
+                    &name,
+                    Measure::new(ours_rate, unit),
+                    js_sdk,
+                    js_rate.map(|r| Measure::new(r, unit)),
+                    js_rate.map(|r| ours_rate / r),
+                    "ours ÷ JavaScript",
+                    None,
+                )
+                .note(if id == "2d" {
+                    "JS has no GroupsManager: one-identity `membership.act` calls."
+                } else {
+                    ""
+                }),
+            );
+        }
+    }
+    let details = json!({
+        "ours": ours_t.json(),
+        "python": py_t.json(),
+        "python_sdk": py_sdk,
+        "js": js.as_ref().map(|(t, _)| t.json()),
+        "js_sdk": js.as_ref().map(|(_, s)| s.clone()),
+    });
+    Ok((rows, details, errors))
+}
