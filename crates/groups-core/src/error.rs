@@ -627,6 +627,11 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<T, GroupsError> {
+    // Fast path: plain serde_json. Only a failure is decoded again through
+    // serde_path_to_error to name the path (errors are rare; paths cost).
+    if let Ok(v) = serde_json::from_slice::<T>(&body) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_slice(&body);
     let result = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|err| {
