@@ -41,6 +41,30 @@
 //!   permissions are judged on the state before the batch. Whole-request failures
 //!   (422, 404/403 visibility, 400 duplicates, 403 verb permission) are all
 //!   decided before the first change, so they leave no partial state.
+//!
+//! # Other rules the reference leaves open (emulator choices)
+//! * Whole-request 403 covers the management verbs only (add, invite, approve,
+//!   reject, remove need an active admin/manager; change_role an active admin).
+//!   Self-service verbs always report per identity (`NOT_OWN_IDENTITY`, ...).
+//! * A manager adding/inviting with role manager/admin, or removing an admin, gets a
+//!   per-identity `ADMIN_REQUIRED` (the verb itself is allowed).
+//! * A batch on a hidden private group answers 403, except a batch that holds only
+//!   `request_join` (so a private group with join requests can be applied to).
+//! * `invite` works from any non-active status (also after leave); `join` and
+//!   `request_join` from any non-active status (request_join not while pending);
+//!   `join` keeps the role of a pending invitation, else `member`.
+//! * Order of per-identity checks in add/invite: unknown identity (strict) ->
+//!   role allowed -> already active -> previously left (add) -> allow_add (add).
+//! * Tree limits, the 1000-membership limit and a group with children on delete
+//!   answer 400 `BadRequestErrorModel` with `ambiguous_identities: []`.
+//! * E5 with a non-null `subscription_admin_verified_id` equal to the current
+//!   value is a no-op; a different non-null value is 403 `CLEAR_ONLY`.
+//! * E16 needs only that the group exists (not that it is visible), except when
+//!   both the old and the new value are null.
+//! * E13/E14 need a visible group; E14 replaces the named identities' fields
+//!   (unknown keys and nulls dropped) and each identity must hold a membership.
+//! * Preferences read `allow_add: true` when unset.
+//! * Children (E8) lists only the subgroups the caller may see; `child_ids` lists all.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
