@@ -71,7 +71,14 @@ fn run_script(python: &Path, script: &Path, base_url: &str) -> ScriptRun {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
         cmd.env_remove(var);
     }
     let started = Instant::now();
@@ -156,7 +163,7 @@ async fn official_python_sdk_conforms_to_the_emulator() {
             .await
             .expect("script runner thread")
     };
-    emulator.shutdown().await;
+    emulator.shutdown().await.expect("emulator shutdown");
 
     let report = run.report();
     assert!(
@@ -166,7 +173,10 @@ async fn official_python_sdk_conforms_to_the_emulator() {
     let (passed, failed) = summary(&run.stdout)
         .unwrap_or_else(|| panic!("no `N passed, M failed` summary line\n{report}"));
     assert_eq!(failed, 0, "{report}");
-    assert!(passed >= 100, "suspiciously few checks ({passed})\n{report}");
+    assert!(
+        passed >= 100,
+        "suspiciously few checks ({passed})\n{report}"
+    );
     println!("{report}");
 }
 

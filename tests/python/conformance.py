@@ -102,6 +102,9 @@ VERBS = {
 SUBSCRIPTION_ID = "5b3c0c1e-0000-4000-8000-00000000a001"
 SUBSCRIPTION_GROUP_ID = "5b3c0c1e-0000-4000-8000-00000000a002"
 UNKNOWN_SUBSCRIPTION_ID = "5b3c0c1e-0000-4000-8000-00000000a0ff"
+CONNECTOR_ID = "052be037-7dda-4d20-b163-3077314dc3e6"
+LINKED_PRIMARY = "5b3c0c1e-0000-4000-8000-0000000c0001"
+LINKED_OTHER = "5b3c0c1e-0000-4000-8000-0000000c0002"
 MISSING_GROUP_ID = "5b3c0c1e-0000-4000-8000-000000000404"
 NOBODY = "5b3c0c1e-0000-4000-8000-0000000b0000"
 BARE = [f"5b3c0c1e-0000-4000-8000-0000000b000{i}" for i in range(1, 10)]
@@ -602,10 +605,16 @@ def scenario_subscriptions() -> None:
             "id": SUBSCRIPTION_GROUP_ID,
             "name": "conformance subscription group",
             "group_type": "plus",
-            "subscription_id": SUBSCRIPTION_ID,
-            "subscription_info": {"name": "Conformance Sub", "subscriber_name": "Conformance Org",
-                                  "is_high_assurance": False, "is_baa": False, "connectors": {}},
             "memberships": [{"identity_id": ids["alice"], "role": "admin", "status": "active"}],
+        }],
+        "subscriptions": [{
+            "id": SUBSCRIPTION_ID,
+            "group_id": SUBSCRIPTION_GROUP_ID,
+            "name": "Conformance Sub",
+            "subscriber_name": "Conformance Org",
+            "is_high_assurance": False,
+            "is_baa": False,
+            "connectors": {CONNECTOR_ID: {"is_ha": False, "is_baa": True}},
         }],
     }
     control("seed", seed)
@@ -614,8 +623,9 @@ def scenario_subscriptions() -> None:
     R.eq((r.get("group_id"), r.get("subscription_id")), (SUBSCRIPTION_GROUP_ID, SUBSCRIPTION_ID),
          "subscription resolves to its group")
     info = r.get("subscription_info") or {}
-    R.ok(isinstance(info, dict) and "name" not in info and "subscriber_name" not in info
-         and "is_high_assurance" in info, "subscription_info is the limited form", info)
+    R.eq(info, {"is_high_assurance": False, "is_baa": False,
+                "connectors": {CONNECTOR_ID: {"is_ha": False, "is_baa": True}}},
+         "subscription_info is the limited form (no name, no subscriber_name)")
     R.api_error("the subscription group itself stays hidden", lambda: bob.get_group(SUBSCRIPTION_GROUP_ID), 403)
     R.api_error("unknown subscription id", lambda: bob.get_group_by_subscription_id(UNKNOWN_SUBSCRIPTION_ID), 404)
     full = alice.get_group(SUBSCRIPTION_GROUP_ID).data
@@ -647,6 +657,28 @@ def scenario_subscriptions() -> None:
     R.api_error("a non-admin of the subscription group cannot verify",
                 lambda: bob.set_subscription_admin_verified(bob_group, SUBSCRIPTION_ID), 403)
     R.eq(bob.get_group(bob_group).get("subscription_admin_verified_id"), None, "refused verification left no trace")
+
+
+def scenario_linked_identities() -> None:
+    """A token standing for an identity set of two linked identities (seeded)."""
+    control("seed", {
+        "identities": [
+            {"id": LINKED_PRIMARY, "username": "linked@example.org", "linked": [LINKED_OTHER]},
+            {"id": LINKED_OTHER, "username": "linked@other.example.org"},
+        ],
+        "tokens": [{"token": token("linked"), "identity": LINKED_PRIMARY}],
+    })
+    linked, alice = client("linked"), client("alice")
+    prefs = linked.get_identity_preferences().data
+    R.eq(sorted(prefs), sorted([LINKED_PRIMARY, LINKED_OTHER]), "preferences cover the whole identity set")
+    root2 = S["root2"]
+    only_membership(manager(alice).add_member(root2, LINKED_OTHER), "add", "add the linked (secondary) identity")
+    groups = linked.get_my_groups()
+    R.eq([(g["id"], [m.get("identity_id") for m in g.get("my_memberships") or []]) for g in groups],
+         [(root2, [LINKED_OTHER])], "my_groups finds a membership of a linked identity")
+    R.eq(linked.get_group(root2).get("id"), root2, "a private group is visible through a linked identity")
+    m = only_membership(manager(linked).leave(root2, LINKED_OTHER), "leave", "leave as the linked identity")
+    R.eq(m.get("status"), "left", "self verbs work for any identity of the set")
 
 
 def scenario_errors() -> None:
@@ -748,6 +780,7 @@ SCENARIOS = [
     scenario_policies,
     scenario_memberships,
     scenario_subscriptions,
+    scenario_linked_identities,
     scenario_errors,
     scenario_delete,
     scenario_retries,

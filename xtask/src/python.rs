@@ -32,7 +32,8 @@ pub fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
     let stamp_path = venv.join(STAMP);
     let wanted = stamp_text(&requirements);
 
-    if python.is_file() && fs::read_to_string(&stamp_path).ok().as_deref() == Some(wanted.as_str()) {
+    if python.is_file() && fs::read_to_string(&stamp_path).ok().as_deref() == Some(wanted.as_str())
+    {
         return Ok(python);
     }
 
@@ -52,16 +53,22 @@ pub fn ensure_venv(root: &Path) -> Result<PathBuf, String> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot remove {}: {e}", stamp_path.display())),
     }
-    eprintln!(
-        "xtask: installing {} into {}",
-        REQUIREMENTS,
-        venv.display()
-    );
+    eprintln!("xtask: installing {} into {}", REQUIREMENTS, venv.display());
     let mut pip = Command::new(&python);
-    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
-        .arg(&requirements_path)
-        .current_dir(root);
-    check(run(&mut pip)?, "pip install -r tests/python/requirements.txt")?;
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-r",
+    ])
+    .arg(&requirements_path)
+    .current_dir(root);
+    check(
+        run(&mut pip)?,
+        "pip install -r tests/python/requirements.txt",
+    )?;
 
     fs::write(&stamp_path, wanted)
         .map_err(|e| format!("cannot write {}: {e}", stamp_path.display()))?;
@@ -145,8 +152,14 @@ mod tests {
 
     #[test]
     fn stamp_changes_with_requirements() {
-        assert_eq!(stamp_text(b"globus-sdk==4.10.0\n"), stamp_text(b"globus-sdk==4.10.0\n"));
-        assert_ne!(stamp_text(b"globus-sdk==4.10.0\n"), stamp_text(b"globus-sdk==4.9.1\n"));
+        assert_eq!(
+            stamp_text(b"globus-sdk==4.10.0\n"),
+            stamp_text(b"globus-sdk==4.10.0\n")
+        );
+        assert_ne!(
+            stamp_text(b"globus-sdk==4.10.0\n"),
+            stamp_text(b"globus-sdk==4.9.1\n")
+        );
     }
 
     #[test]
@@ -166,9 +179,16 @@ mod tests {
         assert_eq!(ensure_venv(&root), Ok(python.clone()));
 
         // With a stale stamp it has to run pip through the fake interpreter, which fails.
-        fs::write(root.join(VENV_DIR).join(STAMP), "fnv1a64:0000000000000000\n").unwrap();
+        fs::write(
+            root.join(VENV_DIR).join(STAMP),
+            "fnv1a64:0000000000000000\n",
+        )
+        .unwrap();
         assert!(ensure_venv(&root).is_err());
-        assert!(!root.join(VENV_DIR).join(STAMP).exists(), "stale stamp removed");
+        assert!(
+            !root.join(VENV_DIR).join(STAMP).exists(),
+            "stale stamp removed"
+        );
         fs::remove_dir_all(&root).unwrap();
     }
 
