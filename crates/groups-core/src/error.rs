@@ -341,6 +341,23 @@ fn first_message(obj: &Map<String, Value>) -> Option<String> {
         .find_map(|k| obj.get(*k).and_then(Value::as_str).map(str::to_owned))
 }
 
+/// A Transfer-style `{"code": "ConsentRequired", "required_scopes": [...]}`
+/// (or a single `required_scope`) as authorization parameters.
+fn legacy_consent_required(root: &Map<String, Value>) -> Option<AuthorizationParameters> {
+    if root.get("code").and_then(Value::as_str) != Some("ConsentRequired") {
+        return None;
+    }
+    let scopes = string_list(root.get("required_scopes"))
+        .or_else(|| string_list(root.get("required_scope")))
+        .filter(|s| !s.is_empty())?;
+    let mut params = Map::new();
+    params.insert("required_scopes".into(), scopes.into());
+    if let Some(m) = root.get("message").and_then(Value::as_str) {
+        params.insert("session_message".into(), m.into());
+    }
+    serde_json::from_value(Value::Object(params)).ok()
+}
+
 fn render_validation(item: &ValidationError) -> String {
     let loc: Vec<String> = item
         .loc
@@ -421,6 +438,9 @@ impl GroupsAPIError {
                     }
                     _ => None,
                 });
+            if e.authorization_parameters.is_none() {
+                e.authorization_parameters = legacy_consent_required(root);
+            }
             e.provided_scopes = string_list(root.get("provided_scopes"));
             e.ambiguous_identities = string_list(root.get("ambiguous_identities"));
             if let Some(detail @ Value::Array(_)) = root.get("detail")

@@ -877,3 +877,51 @@ fn debug_of_api_error_redacts_credentials() {
     assert!(!dbg.contains("SECRET"), "{dbg}");
     assert!(dbg.contains("INVALID_TOKEN"));
 }
+
+#[test]
+fn legacy_consent_required_becomes_authorization_parameters() {
+    let err = api_err(json(
+        403,
+        r#"{"code":"ConsentRequired","message":"Missing required data_access consent","required_scopes":["s1","s2"]}"#,
+    ));
+    let p = err.authorization_parameters().unwrap();
+    assert_eq!(
+        p.required_scopes.value().unwrap(),
+        &vec!["s1".to_owned(), "s2".to_owned()]
+    );
+    assert_eq!(
+        p.session_message.value().map(String::as_str),
+        Some("Missing required data_access consent")
+    );
+    let err = api_err(json(
+        403,
+        r#"{"code":"ConsentRequired","required_scope":"only"}"#,
+    ));
+    assert_eq!(
+        err.authorization_parameters()
+            .unwrap()
+            .required_scopes
+            .value()
+            .unwrap(),
+        &vec!["only".to_owned()]
+    );
+    // Sub-errors carrying GARE parameters are found too.
+    let err = api_err(json(
+        401,
+        r#"{"errors":[{"code":"X","detail":"d","authorization_parameters":{"session_required_mfa":true}}]}"#,
+    ));
+    assert_eq!(
+        err.authorization_parameters()
+            .unwrap()
+            .session_required_mfa
+            .value(),
+        Some(&true)
+    );
+    // Wrongly typed parameters are treated as absent, never an error.
+    let err = api_err(json(
+        401,
+        r#"{"code":"X","authorization_parameters":{"session_required_mfa":"yes"}}"#,
+    ));
+    assert!(err.authorization_parameters().is_none());
+    assert_eq!(err.code(), Some("X"));
+}
