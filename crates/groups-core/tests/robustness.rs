@@ -1,0 +1,192 @@
+//! Data from outside never panics, and the token never shows in Debug or
+//! Display of anything the SDK hands out.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{SimTransport, Step, block_on, fixture, json, respond, response};
+use groups_core::auth::{AccessTokenProvider, SecretString, TokenProvider};
+use groups_core::client::GroupsClient;
+use groups_core::config::ClientConfig;
+use groups_core::error::GroupsAPIError;
+use groups_core::exchange::{Action, Exchange};
+use groups_core::ops::*;
+use groups_core::retry::{RetryPolicy, SplitMix64, parse_retry_after};
+use groups_core::transport::{Instant, TransportErrorKind};
+use groups_types::*;
+use http::HeaderValue;
+
+const CANARY: &str = "CANARY-token-7f3e9a";
+
+fn random_bytes(rng: &SplitMix64, max: usize) -> Vec<u8> {
+    let len = (rng.next_u64() as usize) % max;
+    (0..len).map(|_| rng.next_u64() as u8).collect()
+}
+
+/// Flip, drop or duplicate a few bytes of `text`.
+fn mutate(rng: &SplitMix64, text: &[u8]) -> Vec<u8> {
+    let mut v = text.to_vec();
+    for _ in 0..(1 + rng.next_u64() % 4) {
+        if v.is_empty() {
+            break;
+        }
+        let i = (rng.next_u64() as usize) % v.len();
+        match rng.next_u64() % 3 {
+            0 => v[i] = rng.next_u64() as u8,
+            1 => {
+                v.remove(i);
+            }
+            _ => {
+                let b = v[i];
+                v.insert(i, b);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn error_parsing_never_panics_on_arbitrary_bodies() {
+    let rng = SplitMix64::new(1);
+    let content_types = [
+        Some("application/json"),
+        Some("application/problem+json"),
+        Some("text/html"),
+        Some("application/json; charset=utf-8"),
+        None,
+    ];
+    let seeds = [
+        fixture("error.401.invalid_token.json"),
+        fixture("error.422.validation.json"),
+        fixture("error.400.ambiguous_identities.json"),
+        r#"{"errors":[{"code":"A","detail":"x","authorization_parameters":{"required_scopes":["s"]}}]}"#.to_owned(),
+    ];
+    for i in 0..4000 {
+        let body = if i % 2 == 0 {
+            random_bytes(&rng, 200)
+        } else {
+            mutate(&rng, seeds[i % seeds.len()].as_bytes())
+        };
+        let status = [400u16, 401, 403, 404, 422, 500, 502][i % 7];
+        let ct = content_types[i % content_types.len()];
+        let err = GroupsAPIError::from_response(response(status, ct, body));
+        let _ = (err.to_string(), format!("{err:?}"), err.message());
+    }
+}
+
+#[test]
+fn success_parsing_never_panics_on_mutated_fixtures() {
+    let rng = SplitMix64::new(2);
+    let docs = [
+        fixture("get_my_groups.response.json"),
+        fixture("get_group.response.json"),
+        fixture("batch_membership_action.add.already_active.response.json"),
+        fixture("get_group_by_subscription_id.response.json"),
+    ];
+    let actions = BatchMembershipActions::new();
+    for i in 0..3000 {
+        let body = Bytes::from(mutate(&rng, docs[i % docs.len()].as_bytes()));
+        let r = || json(200, std::str::from_utf8(&body).unwrap_or("{"));
+        let results = [
+            GetMyGroups::new().parse_response(r()).err(),
+            GetGroup::new("00000000-0000-1000-8000-00000000a001")
+                .parse_response(r())
+                .err(),
+            BatchMembershipAction::new("00000000-0000-1000-8000-00000000a001", &actions)
+                .parse_response(r())
+                .err(),
+            GetGroupBySubscriptionId::new("00000000-0000-1000-8000-00000000a003")
+                .parse_response(r())
+                .err(),
+            RawRequest::new(http::Method::GET, "x", None)
+                .parse_response(r())
+                .err(),
+        ];
+        for e in results.into_iter().flatten() {
+            let d = e.decode_error().expect("a 2xx failure is a decode error");
+            assert!(!d.path.is_empty());
+            let _ = (e.to_string(), format!("{e:?}"));
+        }
+    }
+}
+
+#[test]
+fn retry_after_parsing_never_panics() {
+    let rng = SplitMix64::new(3);
+    for _ in 0..5000 {
+        let bytes: Vec<u8> = random_bytes(&rng, 24)
+            .into_iter()
+            .map(|b| b"0123456789.-+ eE,:GMTnaif"[b as usize % 25])
+            .collect();
+        if let Ok(v) = HeaderValue::from_bytes(&bytes)
+            && let Some(d) = parse_retry_after(&v, Duration::from_secs(10))
+        {
+            assert!(
+                d > Duration::ZERO && d <= Duration::from_secs(10),
+                "{v:?} -> {d:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn token_never_appears_in_debug_or_display() {
+    let provider: Arc<dyn TokenProvider> = Arc::new(AccessTokenProvider::new(CANARY).unwrap());
+    let secret = SecretString::new(CANARY);
+    let mut seen = vec![
+        format!("{provider:?}"),
+        format!("{secret:?}"),
+        format!("{secret}"),
+    ];
+
+    // Errors of every kind a call can end with.
+    let scripts: Vec<Vec<Step>> = vec![
+        vec![respond(
+            401,
+            r#"{"code":"INVALID_TOKEN","detail":"bad token"}"#,
+        )],
+        (0..6).map(|_| respond(503, "{}")).collect(),
+        (0..6).map(|_| Step::Fail(TransportErrorKind::Io)).collect(),
+        vec![Step::Fail(TransportErrorKind::Tls)],
+        vec![Step::Hang],
+        vec![respond(200, "not json")],
+    ];
+    for steps in scripts {
+        let t = SimTransport::new(steps);
+        let c =
+            GroupsClient::with_shared_auth(t.clone(), ClientConfig::default(), provider.clone());
+        seen.push(format!("{c:?}"));
+        let err = block_on(c.get_statuses()).unwrap_err();
+        seen.push(err.to_string());
+        seen.push(format!("{err:?}"));
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            seen.push(s.to_string());
+            source = s.source();
+        }
+        // The token did go on the wire, marked sensitive.
+        let sent = t.requests();
+        assert!(sent[0].headers["authorization"].is_sensitive());
+        assert_eq!(
+            sent[0].header("authorization"),
+            Some(format!("Bearer {CANARY}").as_str())
+        );
+    }
+
+    // Actions and exchanges.
+    let req = http::Request::get("https://groups.api.globus.org/v2/groups/statuses")
+        .body(Bytes::new())
+        .unwrap();
+    let mut ex = Exchange::new(req, RetryPolicy::default(), provider.clone(), None);
+    let action = ex.poll_action(Instant::ZERO);
+    assert!(matches!(action, Action::Send(_)));
+    seen.push(format!("{action:?}"));
+    seen.push(format!("{ex:?}"));
+
+    for s in &seen {
+        assert!(!s.contains(CANARY), "token leaked: {s}");
+    }
+}
