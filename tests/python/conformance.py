@@ -105,6 +105,7 @@ UNKNOWN_SUBSCRIPTION_ID = "5b3c0c1e-0000-4000-8000-00000000a0ff"
 CONNECTOR_ID = "052be037-7dda-4d20-b163-3077314dc3e6"
 LINKED_PRIMARY = "5b3c0c1e-0000-4000-8000-0000000c0001"
 LINKED_OTHER = "5b3c0c1e-0000-4000-8000-0000000c0002"
+READONLY_IDENTITY = "5b3c0c1e-0000-4000-8000-0000000e0001"
 MISSING_GROUP_ID = "5b3c0c1e-0000-4000-8000-000000000404"
 NOBODY = "5b3c0c1e-0000-4000-8000-0000000b0000"
 BARE = [f"5b3c0c1e-0000-4000-8000-0000000b000{i}" for i in range(1, 10)]
@@ -681,6 +682,21 @@ def scenario_linked_identities() -> None:
     R.eq(m.get("status"), "left", "self verbs work for any identity of the set")
 
 
+def scenario_scopes() -> None:
+    """A token holding only the SDK's read scope may read but not write (seeded token)."""
+    read_scope = str(globus_sdk.scopes.GroupsScopes.view_my_groups_and_memberships)
+    control("seed", {
+        "identities": [{"id": READONLY_IDENTITY, "username": "reader@example.org"}],
+        "tokens": [{"token": token("reader"), "identity": READONLY_IDENTITY, "scopes": [read_scope]}],
+    })
+    reader = client("reader")
+    R.eq(list(reader.get_my_groups()), [], "a read-scope token may read")
+    err = R.api_error("a read-scope token cannot create", lambda: reader.create_group({"name": "nope"}), 403)
+    if err is not None:
+        R.eq((err.raw_json or {}).get("provided_scopes"), [read_scope], "403 lists provided_scopes")
+        R.ok(isinstance(err.code, str) and bool(err.code), "scope 403 has a code", err.raw_json)
+
+
 def scenario_errors() -> None:
     alice = client("alice")
     anon = TGroupsClient(authorizer=NullAuthorizer(), retry_config=RetryConfig(max_retries=0))
@@ -696,6 +712,43 @@ def scenario_errors() -> None:
              "422 is a validation list", err.raw_json)
     R.api_error("membership fields of a missing group", lambda: alice.get_membership_fields(MISSING_GROUP_ID), 404)
     R.api_error("delete a missing group", lambda: alice.delete_group(MISSING_GROUP_ID), 404)
+
+
+def scenario_request_shapes() -> None:
+    """Inputs the SDK lets callers send: passthrough query params, UUID objects, raw dicts,
+    the flat preferences body of the SDK docstring, and invalid values."""
+    ids, root2 = S["id"], S["root2"]
+    alice, heidi = client("alice"), client("heidi")
+    doc = alice.get_group(uuid.UUID(root2), query_params={"include": "memberships"}).data
+    R.eq(doc.get("id"), root2, "a uuid.UUID group id works")
+    R.ok(isinstance(doc.get("memberships"), list) and membership_of(doc, ids["alice"]) is not None,
+         "query_params passthrough reaches the server (include=memberships)", doc.get("memberships"))
+    r = alice.batch_membership_action(root2, {"invite": [{
+        "identity_id": BARE[7], "role": "member", "status_reason": "please join",
+        "invite_email_address": "invitee@example.org"}]})
+    m = only_membership(r, "invite", "raw invite with status_reason and invite_email_address")
+    R.eq((m.get("status_reason"), m.get("invite_email_address")), ("please join", "invitee@example.org"),
+         "invite echoes status_reason and invite_email_address")
+
+    r = heidi.set_identity_preferences({"allow_add": False})  # the SDK docstring's example
+    R.eq(r.http_status, 200, "flat preferences body (SDK docstring form) is accepted")
+    R.eq(heidi.get_identity_preferences().data, {ids["heidi"]: {"allow_add": False}},
+         "flat preferences body applies to the caller's identity")
+    heidi.set_identity_preferences({ids["heidi"]: {"allow_add": True}})
+    R.eq(heidi.get_identity_preferences().data, {ids["heidi"]: {"allow_add": True}}, "allow_add back to true")
+
+    err = R.api_error("my_groups with an unknown status", lambda: alice.get_my_groups(statuses="bogus"), 422)
+    if err is not None:
+        R.ok(isinstance(err.code, str) and bool(err.code), "E1 422 is a {code, detail} error", err.raw_json)
+    err = R.api_error("get_group with an unknown include", lambda: alice.get_group(root2, include="bogus"), 422, None)
+    if err is not None:
+        R.ok(isinstance((err.raw_json or {}).get("detail"), list), "E4 422 is a validation list", err.raw_json)
+    R.api_error("a group id that is not a uuid", lambda: alice.get_group("not-a-uuid"), 404)
+    R.api_error("an unknown batch verb", lambda: alice.batch_membership_action(root2, {"frobnicate": []}), 422, None)
+    R.api_error("a batch item without identity_id",
+                lambda: alice.batch_membership_action(root2, {"add": [{"role": "member"}]}), 422, None)
+    R.api_error("set_subscription_admin_verified with a non-uuid",
+                lambda: alice.set_subscription_admin_verified(root2, "not-a-uuid"), 422, None)
 
 
 def scenario_delete() -> None:
@@ -755,6 +808,24 @@ def scenario_retries() -> None:
     R.eq(r.data, before, "get_my_groups recovers through a dropped connection")
     R.eq([(c[0], c[1]) for c in rec.calls], [(0, None)], "the SDK retried once after the network error")
 
+    # A body cut short (Content-Length larger than what is sent) is a network error too.
+    rec.calls.clear()
+    inject_fault("GET", "/v2/groups/my_groups", times=1, action="truncate")
+    r = alice.get_my_groups()
+    R.eq(r.data, before, "get_my_groups recovers through a truncated body")
+    R.eq([(c[0], c[1]) for c in rec.calls], [(0, None)], "the SDK retried once after the truncated body")
+
+    # A slow answer past the SDK's HTTP timeout: read timeout, retry, success.
+    rec.calls.clear()
+    control("faults", {"method": "GET", "path": "/v2/groups/my_groups", "times": 1,
+                       "action": "delay", "delay_ms": 1500})
+    t0 = time.monotonic()
+    with alice.transport.tune(http_timeout=0.3):
+        r = alice.get_my_groups()
+    R.eq(r.data, before, "get_my_groups recovers through a read timeout")
+    R.eq([(c[0], c[1]) for c in rec.calls], [(0, None)], "the SDK retried once after the timeout")
+    R.ok(time.monotonic() - t0 < 1.4, "the retry did not wait for the slow answer", time.monotonic() - t0)
+
     rec.calls.clear()
     limited = client("alice", retry_config=RetryConfig(backoff=rec, max_sleep=0.05, max_retries=1))
     inject_fault("GET", "/v2/groups/my_groups", times=2, status=429)
@@ -781,7 +852,9 @@ SCENARIOS = [
     scenario_memberships,
     scenario_subscriptions,
     scenario_linked_identities,
+    scenario_scopes,
     scenario_errors,
+    scenario_request_shapes,
     scenario_delete,
     scenario_retries,
     scenario_coverage,
