@@ -10,6 +10,11 @@
 //! The overall deadline is enforced by racing every send against
 //! `Transport::sleep_until(deadline)`.
 //!
+//! The convenience methods take the common arguments. For pass-through
+//! query parameters or extra headers, build the operation from
+//! [`crate::ops`] and run it with [`GroupsClient::execute`]:
+//! `client.execute(&GetMyGroups::new().query_param("x", "1"))`.
+//!
 //! # Jitter
 //! The core draws no random numbers. The client keeps a small SplitMix64
 //! generator: seeded by [`ClientConfig::with_jitter_seed`] when given (a

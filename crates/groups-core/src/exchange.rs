@@ -18,6 +18,11 @@
 //! refresh grant); the driver treats it like any other request, and the
 //! exchange routes the answer to the provider.
 //!
+//! A 401 is retried once per call, at whatever attempt it happens, when the
+//! provider says it can renew the token
+//! ([`TokenProvider::handle_rejected`]); that retry starts at once (no
+//! backoff) and does not count against `max_retries`.
+//!
 //! `Done(Ok(response))` carries the final response, success or not: the
 //! operation's `parse_response` turns a non-2xx status into an API error.
 //! Retry exhaustion ends in `Done(Err(GroupsError::RetriesExhausted))` keeping
