@@ -1,12 +1,13 @@
-//! # globus-groups
+#![doc = include_str!("../README.md")]
 //!
-//! The Globus Groups SDK for Rust, in one dependency: this facade
-//! re-exports the layers of the workspace.
+//! # This crate
+//!
+//! `globus-groups` is the facade: one dependency that re-exports the layers.
 //!
 //! * [`types`] (`groups-types`): the data model, serde only.
 //! * [`core`] (`groups-core`): the sans-IO client, usable from any executor.
 //! * [`hyper`] (`groups-hyper`): the production transport over hyper and Tokio.
-//! * [`manager`] (`groups-manager`): one call per membership action, bulk helpers.
+//! * [`manager`] (`groups-manager`): one call per membership action, bulk helpers, roster sync.
 
 pub use groups_core as core;
 pub use groups_hyper as hyper;
