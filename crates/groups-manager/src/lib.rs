@@ -64,7 +64,12 @@
 //! let manager = GroupsManager::new(client);
 //! let group: GroupId = "d3974728-6458-11e4-b72d-123139141556".parse()?;
 //! let ada: IdentityId = "ae332d86-d274-11e5-b885-b31714a110e9".parse()?;
-//! # groups_core::client::block_on_ready(onboard(&manager, group, ada))?;
+//! # fn block_on<F: Future>(fut: F) -> F::Output {
+//! #     let mut fut = std::pin::pin!(fut);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! # block_on(onboard(&manager, group, ada))?;
 //! // With a real runtime: `onboard(&manager, group, ada).await?`.
 //! // Many identities: `manager.bulk(group).batch_size(500).add_members(ids, GroupRole::Member).await?`.
 //! // A whole roster: `manager.sync_members(group, roster, SyncOptions::new().dry_run(true)).await?`.
