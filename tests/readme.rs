@@ -28,7 +28,11 @@ fn readme_opens_with_the_main_job_and_the_test_command() {
     let commands = readme_commands();
     assert_eq!(commands.len(), 2, "{commands:?}");
     assert_eq!(commands[0], "cargo run --release --example quickstart");
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.rs").is_file());
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/quickstart.rs")
+            .is_file()
+    );
     let ci = read(".ci/run");
     let last = ci
         .lines()
@@ -36,7 +40,10 @@ fn readme_opens_with_the_main_job_and_the_test_command() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .last()
         .unwrap();
-    assert_eq!(last, commands[1], ".ci/run must end by running the README's test command");
+    assert_eq!(
+        last, commands[1],
+        ".ci/run must end by running the README's test command"
+    );
 }
 
 #[test]

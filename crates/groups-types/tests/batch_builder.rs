@@ -92,7 +92,6 @@ fn a_single_id_is_one_identity_never_characters() {
     assert_eq!(actions.change_role.value().unwrap()[0].identity_id, user);
 }
 
-
 #[test]
 fn duplicates_across_and_within_verbs_are_reported_once() {
     let (x, y, z) = (b(1), b(2), b(3));
