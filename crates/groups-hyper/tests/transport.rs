@@ -407,7 +407,10 @@ fn debug_output_shows_configuration_only() {
     let dbg = format!("{t:?}");
     assert!(dbg.contains("HyperTransport"));
     assert!(dbg.contains("groups.api.globus.org"));
-    assert!(dbg.contains("auth.globus.org"), "the Auth origin is trusted by default");
+    assert!(
+        dbg.contains("auth.globus.org"),
+        "the Auth origin is trusted by default"
+    );
 }
 
 #[tokio::test]
