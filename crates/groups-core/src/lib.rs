@@ -32,13 +32,13 @@
 //! use groups_core::ops::GetGroup;
 //! use groups_types::{GroupId, GroupInclude};
 //!
-//! let id: GroupId = "00000000-0000-1000-8000-00000000a001".parse().unwrap();
+//! let id: GroupId = "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01".parse().unwrap();
 //! let op = GetGroup::new(id).include([GroupInclude::Memberships, GroupInclude::Policies]);
 //! let request = op.build_request(&ClientConfig::default()).unwrap();
 //! assert_eq!(request.method(), http::Method::GET);
 //! assert_eq!(
 //!     request.uri(),
-//!     "https://groups.api.globus.org/v2/groups/00000000-0000-1000-8000-00000000a001?include=memberships%2Cpolicies"
+//!     "https://groups.api.globus.org/v2/groups/4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01?include=memberships%2Cpolicies"
 //! );
 //!
 //! let body = std::fs::read("tests/fixtures/get_group.response.json").unwrap();

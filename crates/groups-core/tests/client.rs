@@ -20,8 +20,8 @@ use groups_core::transport::{Instant, TransportErrorKind};
 use groups_types::*;
 use http::Method;
 
-const GID: &str = "00000000-0000-1000-8000-00000000a001";
-const SID: &str = "00000000-0000-1000-8000-00000000a003";
+const GID: &str = "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01";
+const SID: &str = "b7e3c2d1-58f4-4e0a-9c6d-3a1b2c4d5e6f";
 
 fn config() -> ClientConfig {
     ClientConfig::new(BaseUrl::parse("http://127.0.0.1:1/").unwrap())
@@ -64,7 +64,7 @@ fn assert_sent_what_op_builds(t: &SimTransport, op: &impl Operation) {
 fn every_client_method_sends_what_its_operation_builds() {
     let create = GroupCreate::new("n").description("d");
     let update = GroupUpdate::new().name("m");
-    let iid: IdentityId = "00000000-0000-1000-8000-00000000b001".parse().unwrap();
+    let iid: IdentityId = "9e8d7c6b-5a49-4382-a1b0-c0ffee000001".parse().unwrap();
     let actions = BatchMembershipActions::new().add_members([iid], GroupRole::Manager);
     let policies = GroupPolicies::partial().join_requests(true);
     let prefs: IdentityPreferencesMap =
@@ -257,7 +257,7 @@ fn create_group_is_not_retried_after_a_timeout() {
 
 #[test]
 fn batch_is_retried_after_a_connect_failure() {
-    let iid: IdentityId = "00000000-0000-1000-8000-00000000b001".parse().unwrap();
+    let iid: IdentityId = "9e8d7c6b-5a49-4382-a1b0-c0ffee000001".parse().unwrap();
     let actions = BatchMembershipActions::new().remove_members([iid]);
     let (c, t) = client(vec![
         Step::Fail(TransportErrorKind::Connect),

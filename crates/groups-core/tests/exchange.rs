@@ -196,7 +196,7 @@ fn non_retryable_status_is_handed_back_for_parsing() {
     assert_eq!(sends.len(), 1);
     let resp = r.unwrap();
     assert_eq!(resp.status(), 404);
-    let err = GetGroup::new("00000000-0000-1000-8000-00000000a001")
+    let err = GetGroup::new("4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01")
         .parse_response(resp)
         .unwrap_err();
     assert_eq!(err.code(), Some("NOT_FOUND"));

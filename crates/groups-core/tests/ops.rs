@@ -11,8 +11,8 @@ use groups_core::ops::*;
 use groups_types::*;
 use http::{HeaderValue, Method};
 
-const GID: &str = "00000000-0000-1000-8000-00000000a001";
-const SID: &str = "00000000-0000-1000-8000-00000000a003";
+const GID: &str = "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01";
+const SID: &str = "b7e3c2d1-58f4-4e0a-9c6d-3a1b2c4d5e6f";
 
 fn ctx() -> ClientConfig {
     ClientConfig::default()
@@ -23,7 +23,7 @@ fn gid() -> GroupId {
 }
 
 fn iid(n: u32) -> IdentityId {
-    format!("00000000-0000-1000-8000-00000000b{n:03}")
+    format!("9e8d7c6b-5a49-4382-a1b0-c0ffee{n:06}")
         .parse()
         .unwrap()
 }
@@ -100,13 +100,16 @@ fn e2_get_statuses_request() {
 
 #[test]
 fn e3_create_group_request() {
-    let payload = GroupCreate::new("Claptrap's Rough Riders").description("No stairs allowed.");
+    let payload = GroupCreate::new("Tidepool Survey Crew")
+        .description("Volunteers who count limpets at low tide.");
     let r = CreateGroup::new(&payload).build_request(&ctx()).unwrap();
     check(
         &r,
         Method::POST,
         &format!("{BASE}/v2/groups"),
-        Some(r#"{"name":"Claptrap's Rough Riders","description":"No stairs allowed."}"#),
+        Some(
+            r#"{"name":"Tidepool Survey Crew","description":"Volunteers who count limpets at low tide."}"#,
+        ),
     );
     assert_eq!(
         value(std::str::from_utf8(r.body()).unwrap()),
@@ -144,8 +147,10 @@ fn e4_get_group_request() {
 #[test]
 fn e5_update_group_request() {
     let payload = GroupUpdate::new()
-        .name("Claptrap's Rough Riders")
-        .description(Some("Stairs strongly discouraged.".into()));
+        .name("Tidepool Survey Crew")
+        .description(Some(
+            "Counting limpets and sea stars along the north shore.".into(),
+        ));
     let r = UpdateGroup::new(gid(), &payload)
         .build_request(&ctx())
         .unwrap();
@@ -153,7 +158,9 @@ fn e5_update_group_request() {
         &r,
         Method::PUT,
         &format!("{BASE}/v2/groups/{GID}"),
-        Some(r#"{"name":"Claptrap's Rough Riders","description":"Stairs strongly discouraged."}"#),
+        Some(
+            r#"{"name":"Tidepool Survey Crew","description":"Counting limpets and sea stars along the north shore."}"#,
+        ),
     );
     assert_eq!(
         value(std::str::from_utf8(r.body()).unwrap()),
@@ -164,11 +171,11 @@ fn e5_update_group_request() {
 #[test]
 fn e6_batch_request_is_post_to_group() {
     let actions = BatchMembershipActions::new()
-        .accept_invites([iid(1)])
-        .add_members([iid(2), iid(3)], GroupRole::Admin)
-        .change_roles(GroupRole::Admin, [iid(4), iid(5)])
-        .invite_members([iid(6), iid(7)], GroupRole::Member)
-        .join([iid(8), iid(9)]);
+        .accept_invites([iid(1), iid(2)])
+        .add_members([iid(3)], GroupRole::Manager)
+        .change_roles(GroupRole::Member, [iid(4), iid(5)])
+        .invite_members([iid(6)], GroupRole::Manager)
+        .join([iid(7), iid(8), iid(9)]);
     let r = BatchMembershipAction::new(gid(), &actions)
         .build_request(&ctx())
         .unwrap();
@@ -191,7 +198,7 @@ fn e6_batch_request_is_post_to_group() {
         .unwrap();
     assert_eq!(
         std::str::from_utf8(r.body()).unwrap(),
-        r#"{"remove":[{"identity_id":"00000000-0000-1000-8000-00000000b001"}]}"#
+        r#"{"remove":[{"identity_id":"9e8d7c6b-5a49-4382-a1b0-c0ffee000001"}]}"#
     );
     assert_eq!(r.headers()["community-context"], "ctx-1");
 }
@@ -266,13 +273,16 @@ fn e9_e10_policies_requests() {
     );
 
     let policies = GroupPolicies::new(
-        false,
-        GroupVisibility::Private,
-        GroupMemberVisibility::Members,
-        false,
-        [GroupRequiredSignupFields::Address1],
+        true,
+        GroupVisibility::Authenticated,
+        GroupMemberVisibility::Managers,
+        true,
+        [
+            GroupRequiredSignupFields::Institution,
+            GroupRequiredSignupFields::FieldOfScience,
+        ],
     )
-    .authentication_assurance_timeout(Some(28800));
+    .authentication_assurance_timeout(Some(14400));
     let r = SetGroupPolicies::new(gid(), &policies)
         .build_request(&ctx())
         .unwrap();
@@ -375,15 +385,10 @@ fn e16_set_subscription_admin_verified_requests() {
     let r = SetSubscriptionAdminVerified::new(gid(), None::<SubscriptionId>)
         .build_request(&ctx())
         .unwrap();
+    // Clearing sends the required key with an explicit null, exactly.
     assert_eq!(
         std::str::from_utf8(r.body()).unwrap(),
         r#"{"subscription_admin_verified_id":null}"#
-    );
-    assert_eq!(
-        value(std::str::from_utf8(r.body()).unwrap()),
-        value(&fixture(
-            "set_subscription_admin_verified.clear.request.json"
-        ))
     );
 }
 
@@ -552,7 +557,7 @@ fn parses_every_success_fixture() {
     let groups = GetMyGroups::new()
         .parse_response(ok(&fixture("get_my_groups.response.json")))
         .unwrap();
-    assert_eq!(groups.len(), 7);
+    assert_eq!(groups.len(), 5);
 
     let counts = GetStatuses::new()
         .parse_response(ok(&types_fixture("get_statuses.response.json")))
@@ -571,7 +576,7 @@ fn parses_every_success_fixture() {
     let g = GetGroup::new(gid())
         .parse_response(ok(&fixture("get_group.response.json")))
         .unwrap();
-    assert_eq!(g.name, "Claptrap's Rough Riders");
+    assert_eq!(g.name, "Tidepool Survey Crew");
     assert_eq!(g.membership_list().len(), 1);
 
     let update = GroupUpdate::new();
@@ -580,7 +585,7 @@ fn parses_every_success_fixture() {
         .unwrap();
     assert_eq!(
         g.description.value().map(String::as_str),
-        Some("Stairs strongly discouraged.")
+        Some("Counting limpets and sea stars along the north shore.")
     );
 
     let actions = BatchMembershipActions::new().join([iid(1)]);
@@ -596,6 +601,10 @@ fn parses_every_success_fixture() {
     let failures: Vec<_> = res.failures().collect();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].1.code, "ALREADY_ACTIVE");
+    assert_eq!(
+        failures[0].1.identity_id,
+        "9e8d7c6b-5a49-4382-a1b0-c0ffee000102"
+    );
 
     let g = DeleteGroup::new(gid())
         .parse_response(ok(&fixture("delete_group.response.json")))
@@ -673,8 +682,8 @@ fn success_body_with_non_json_content_type_still_decodes() {
 
 #[test]
 fn malformed_2xx_json_names_the_path_and_keeps_the_body() {
-    let body = r#"[{"id": "00000000-0000-1000-8000-00000000a001", "name": "g", "parent_id": null,
-        "my_memberships": [{"group_id": "00000000-0000-1000-8000-00000000a001",
+    let body = r#"[{"id": "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01", "name": "g", "parent_id": null,
+        "my_memberships": [{"group_id": "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01",
         "identity_id": 42, "username": "u", "role": "member", "status": "active"}]}]"#;
     let err = GetMyGroups::new().parse_response(ok(body)).unwrap_err();
     let d = err.decode_error().expect("decode error");
@@ -739,7 +748,11 @@ fn error_401_carries_authorization_parameters() {
 
     let err = api_err(json(401, &fixture("error.401.invalid_token.json")));
     assert_eq!(err.code(), Some("INVALID_TOKEN"));
-    assert!(err.authorization_parameters().is_some());
+    let p = err.authorization_parameters().unwrap();
+    assert_eq!(
+        p.session_message.value().map(String::as_str),
+        Some("Sign in again to keep using Groups.")
+    );
 }
 
 #[test]
@@ -748,7 +761,13 @@ fn error_403_carries_provided_scopes() {
     let api = err.api_error().unwrap();
     assert_eq!(
         api.provided_scopes.as_deref(),
-        Some(&["urn:globus:auth:scope:groups.api.globus.org:all".to_owned()][..])
+        Some(
+            &[
+                "openid".to_owned(),
+                "urn:globus:auth:scope:groups.api.globus.org:view_my_groups_and_memberships"
+                    .to_owned()
+            ][..]
+        )
     );
     assert_eq!(err.code(), Some("FORBIDDEN"));
 }
@@ -758,7 +777,12 @@ fn error_400_carries_ambiguous_identities() {
     let err = api_err(json(400, &fixture("error.400.ambiguous_identities.json")));
     assert_eq!(
         err.api_error().unwrap().ambiguous_identities.as_deref(),
-        Some(&["ae332d86-d274-11e5-b885-b31714a110e9".to_owned()][..])
+        Some(
+            &[
+                "9e8d7c6b-5a49-4382-a1b0-c0ffee000004".to_owned(),
+                "9e8d7c6b-5a49-4382-a1b0-c0ffee000007".to_owned()
+            ][..]
+        )
     );
 }
 
@@ -768,7 +792,7 @@ fn error_404_code_and_message() {
     assert_eq!(err.code(), Some("NOT_FOUND"));
     assert_eq!(
         err.to_string(),
-        "Groups API error 404 Not Found: NOT_FOUND: Group not found."
+        "Groups API error 404 Not Found: NOT_FOUND: No such group is visible to this identity."
     );
 }
 
@@ -777,10 +801,20 @@ fn error_422_keeps_the_validation_list_and_renders_messages() {
     let err = api_err(json(422, &fixture("error.422.validation.json")));
     let api = err.api_error().unwrap();
     let items = api.validation_errors.as_ref().unwrap();
-    assert_eq!(items.len(), 1);
+    assert_eq!(items.len(), 2);
     assert_eq!(items[0].msg, "Field required");
+    assert_eq!(
+        items[1].msg,
+        "Input should be 'member', 'manager' or 'admin'"
+    );
     assert_eq!(api.code, None);
-    assert_eq!(api.message().as_deref(), Some("body.name: Field required"));
+    assert_eq!(
+        api.message().as_deref(),
+        Some(
+            "body.add.0.identity_id: Field required; \
+             body.add.0.role: Input should be 'member', 'manager' or 'admin'"
+        )
+    );
 }
 
 #[test]

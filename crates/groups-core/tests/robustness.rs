@@ -92,13 +92,13 @@ fn success_parsing_never_panics_on_mutated_fixtures() {
         let r = || json(200, std::str::from_utf8(&body).unwrap_or("{"));
         let results = [
             GetMyGroups::new().parse_response(r()).err(),
-            GetGroup::new("00000000-0000-1000-8000-00000000a001")
+            GetGroup::new("4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01")
                 .parse_response(r())
                 .err(),
-            BatchMembershipAction::new("00000000-0000-1000-8000-00000000a001", &actions)
+            BatchMembershipAction::new("4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01", &actions)
                 .parse_response(r())
                 .err(),
-            GetGroupBySubscriptionId::new("00000000-0000-1000-8000-00000000a003")
+            GetGroupBySubscriptionId::new("b7e3c2d1-58f4-4e0a-9c6d-3a1b2c4d5e6f")
                 .parse_response(r())
                 .err(),
             RawRequest::new(http::Method::GET, "x", None)

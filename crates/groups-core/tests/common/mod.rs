@@ -210,7 +210,8 @@ pub fn respond(status: u16, body: &str) -> Step {
 
 // ------------------------------------------------------------------ fixtures
 
-/// A fixture copied from the shared API reference into `tests/fixtures`.
+/// One of our own hand-written fixtures in `tests/fixtures` (issue 2: the
+/// shared fixtures are never copied here).
 pub fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
