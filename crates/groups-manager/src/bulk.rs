@@ -218,21 +218,19 @@ impl BulkReport {
                 .sum::<usize>()
     }
 
-    /// Every `(verb, identity)` that did not succeed, in batch order: the
-    /// items of failed batches and the per-identity failures.
+    /// Every `(verb, identity)` that did not succeed: first the items of
+    /// failed batches, then the per-identity failures (each in batch order).
+    /// Useful to retry just those.
     pub fn failed_items(&self) -> Vec<(BatchVerb, IdentityId)> {
-        let mut by_batch: Vec<(usize, BatchVerb, IdentityId)> = Vec::new();
-        for b in &self.batch_failures {
-            by_batch.extend(b.items.iter().map(|(v, i)| (b.batch_index, v.clone(), *i)));
-        }
-        let mut out: Vec<(BatchVerb, IdentityId)> =
-            by_batch.into_iter().map(|(_, v, i)| (v, i)).collect();
-        out.extend(
-            self.failures
-                .iter()
-                .map(|f| (f.verb.clone(), f.identity_id)),
-        );
-        out
+        self.batch_failures
+            .iter()
+            .flat_map(|b| b.items.iter().cloned())
+            .chain(
+                self.failures
+                    .iter()
+                    .map(|f| (f.verb.clone(), f.identity_id)),
+            )
+            .collect()
     }
 
     /// The failures with `code`.

@@ -154,6 +154,17 @@ pub enum ManagerError {
         group_id: GroupId,
     },
 
+    /// The group document came back without `my_memberships`, so the
+    /// caller's own identities are unknown and a sync cannot guarantee not
+    /// to remove or demote them. Plan with
+    /// [`SyncPlan::compute`](crate::SyncPlan::compute) and an explicit
+    /// caller set instead.
+    #[error("the caller's own memberships in group {group_id} are unknown (no my_memberships)")]
+    CallerMembershipsUnknown {
+        /// The group.
+        group_id: GroupId,
+    },
+
     /// The desired roster names one identity twice with different roles.
     #[error(
         "identity {identity_id} is listed twice in the desired roster, as {first} and as {second}"

@@ -597,8 +597,11 @@ impl SyncPlan {
         Ok(plan)
     }
 
-    /// Plan from a group document read with `include=memberships` (and
-    /// `my_memberships`, whose identities count as the caller's).
+    /// Plan from a group document read with
+    /// `include=memberships,my_memberships` (the identities of
+    /// `my_memberships` are the caller's). Without `memberships` the error is
+    /// [`ManagerError::MembershipsNotVisible`]; without `my_memberships`,
+    /// [`ManagerError::CallerMembershipsUnknown`] (an empty list is fine).
     pub fn from_group(
         group: &Group,
         desired: impl IntoIterator<Item = (IdentityId, GroupRole)>,
@@ -607,11 +610,10 @@ impl SyncPlan {
         let Some(current) = group.memberships.value() else {
             return Err(ManagerError::MembershipsNotVisible { group_id: group.id });
         };
-        let caller: HashSet<IdentityId> = group
-            .my_memberships
-            .value()
-            .map(|ms| ms.iter().map(|m| m.identity_id).collect())
-            .unwrap_or_default();
+        let Some(mine) = group.my_memberships.value() else {
+            return Err(ManagerError::CallerMembershipsUnknown { group_id: group.id });
+        };
+        let caller: HashSet<IdentityId> = mine.iter().map(|m| m.identity_id).collect();
         SyncPlan::compute(group.id, current, &caller, desired, options)
     }
 

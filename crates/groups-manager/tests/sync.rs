@@ -631,6 +631,21 @@ fn memberships_not_visible_is_an_error() {
 }
 
 #[test]
+fn unknown_caller_is_an_error_rather_than_a_risk() {
+    let mgr = manager(Scripted::queue(vec![(
+        200,
+        json!({"id": GROUP, "name": "g", "parent_id": null,
+               "memberships": [membership(iid(0), "admin", "active")]}),
+    )]));
+    let err =
+        block_on(mgr.sync_members(gid(), desired(&[(1, Member)]), SyncOptions::new())).unwrap_err();
+    assert!(
+        matches!(err, ManagerError::CallerMembershipsUnknown { group_id } if group_id == gid())
+    );
+    assert_eq!(transport(&mgr).requests().len(), 1);
+}
+
+#[test]
 fn read_failure_is_a_groups_error() {
     let mgr = manager(Scripted::queue(vec![(
         404,
