@@ -77,7 +77,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod bulk;
+pub mod bulk;
 mod error;
 mod manager;
 pub mod sync;
