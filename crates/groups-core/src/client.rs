@@ -218,7 +218,10 @@ impl<T: Transport> GroupsClient<T> {
 
     /// Run any operation: build, send, parse.
     pub async fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, GroupsError> {
-        let request = op.build_request(&self.inner.config)?;
+        let mut request = op.build_request(&self.inner.config)?;
+        request
+            .extensions_mut()
+            .insert(crate::transport::RequestMeta::new(O::NAME));
         let response = self.send(request).await?;
         op.parse_response(response)
     }

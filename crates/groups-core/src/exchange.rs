@@ -241,6 +241,12 @@ impl Exchange {
                 }
                 self.sent_auth = auth;
                 self.attempts += 1;
+                if let Some(meta) = request
+                    .extensions_mut()
+                    .get_mut::<crate::transport::RequestMeta>()
+                {
+                    meta.attempt = self.attempts;
+                }
                 self.state = State::AwaitingResponse;
                 Action::Send(request)
             }

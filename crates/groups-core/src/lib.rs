@@ -65,7 +65,7 @@ pub use exchange::{Action, Exchange};
 pub use ops::Operation;
 pub use retry::{Jitter, MethodClass, RetryDecision, RetryPolicy};
 pub use scopes::{GroupsScopes, Scope};
-pub use transport::{Instant, Transport, TransportError, TransportErrorKind};
+pub use transport::{Instant, RequestMeta, Transport, TransportError, TransportErrorKind};
 
 /// The data model this core speaks (re-exported).
 pub use groups_types;

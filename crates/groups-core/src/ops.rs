@@ -74,6 +74,11 @@ pub trait Operation {
     /// The typed result.
     type Output;
 
+    /// The operation's name, as globus-sdk names the method (e.g.
+    /// `get_group`); transports put it in their tracing spans through
+    /// [`RequestMeta`](crate::transport::RequestMeta).
+    const NAME: &'static str = "request";
+
     /// Build the request against `ctx` (base URL and default headers).
     /// Invalid input is an [`GroupsError::InvalidInput`] naming the problem.
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError>;
@@ -318,6 +323,7 @@ impl GetMyGroups {
 }
 
 impl Operation for GetMyGroups {
+    const NAME: &'static str = "get_my_groups";
     json_output!(Vec<Group>);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let mut q = Vec::new();
@@ -357,6 +363,7 @@ impl GetStatuses {
 }
 
 impl Operation for GetStatuses {
+    const NAME: &'static str = "get_statuses";
     json_output!(GroupStatuses);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         assemble(
@@ -393,6 +400,7 @@ impl<'a> CreateGroup<'a> {
 }
 
 impl Operation for CreateGroup<'_> {
+    const NAME: &'static str = "create_group";
     json_output!(Group);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         if self.payload.name.trim().is_empty() {
@@ -448,6 +456,7 @@ fn include_query(include: &[GroupInclude]) -> Vec<(&'static str, String)> {
 }
 
 impl Operation for GetGroup {
+    const NAME: &'static str = "get_group";
     json_output!(Group);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -487,6 +496,7 @@ impl<'a> UpdateGroup<'a> {
 }
 
 impl Operation for UpdateGroup<'_> {
+    const NAME: &'static str = "update_group";
     json_output!(Group);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -568,6 +578,7 @@ pub fn validate_batch(actions: &BatchMembershipActions) -> Result<(), GroupsErro
 }
 
 impl Operation for BatchMembershipAction<'_> {
+    const NAME: &'static str = "batch_membership_action";
     json_output!(BatchMembershipResult);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -607,6 +618,7 @@ impl DeleteGroup {
 }
 
 impl Operation for DeleteGroup {
+    const NAME: &'static str = "delete_group";
     json_output!(Group);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -651,6 +663,7 @@ impl GetChildren {
 }
 
 impl Operation for GetChildren {
+    const NAME: &'static str = "get_children";
     json_output!(GroupChildren);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -687,6 +700,7 @@ impl GetGroupPolicies {
 }
 
 impl Operation for GetGroupPolicies {
+    const NAME: &'static str = "get_group_policies";
     json_output!(PolicyDocument);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -724,6 +738,7 @@ impl<'a> SetGroupPolicies<'a> {
 }
 
 impl Operation for SetGroupPolicies<'_> {
+    const NAME: &'static str = "set_group_policies";
     json_output!(PolicyDocument);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -757,6 +772,7 @@ impl GetIdentityPreferences {
 }
 
 impl Operation for GetIdentityPreferences {
+    const NAME: &'static str = "get_identity_preferences";
     json_output!(IdentityPreferencesMap);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         assemble(ctx, Method::GET, "v2/preferences", &[], &self.options, None)
@@ -783,6 +799,7 @@ impl<'a> SetIdentityPreferences<'a> {
 }
 
 impl Operation for SetIdentityPreferences<'_> {
+    const NAME: &'static str = "set_identity_preferences";
     json_output!(IdentityPreferencesMap);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let body = json_body(self.preferences)?;
@@ -819,6 +836,7 @@ impl GetMembershipFields {
 }
 
 impl Operation for GetMembershipFields {
+    const NAME: &'static str = "get_membership_fields";
     json_output!(MembershipFieldsMap);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -855,6 +873,7 @@ impl<'a> SetMembershipFields<'a> {
 }
 
 impl Operation for SetMembershipFields<'_> {
+    const NAME: &'static str = "set_membership_fields";
     json_output!(MembershipFieldsMap);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -893,6 +912,7 @@ impl GetGroupBySubscriptionId {
 }
 
 impl Operation for GetGroupBySubscriptionId {
+    const NAME: &'static str = "get_group_by_subscription_id";
     json_output!(GroupSubscription);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.subscription_id.get()?;
@@ -935,6 +955,7 @@ impl SetSubscriptionAdminVerified {
 }
 
 impl Operation for SetSubscriptionAdminVerified {
+    const NAME: &'static str = "set_subscription_admin_verified";
     json_output!(SubscriptionVerified);
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {
         let id = self.group_id.get()?;
@@ -983,6 +1004,7 @@ impl<'a> RawRequest<'a> {
 }
 
 impl Operation for RawRequest<'_> {
+    const NAME: &'static str = "request";
     type Output = Value;
 
     fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError> {

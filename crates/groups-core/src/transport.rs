@@ -148,6 +148,32 @@ impl std::error::Error for TransportError {
     }
 }
 
+/// What the core tells the transport about one attempt, as a request
+/// extension (`request.extensions().get::<RequestMeta>()`), so a transport
+/// can name the operation and the attempt in its logs or spans.
+///
+/// [`GroupsClient::execute`](crate::GroupsClient::execute) inserts it with
+/// the operation's [`NAME`](crate::Operation::NAME); the
+/// [`Exchange`](crate::Exchange) sets `attempt` (1 for the first send) on
+/// every attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestMeta {
+    /// The operation, e.g. `"get_group"`.
+    pub operation: &'static str,
+    /// Which attempt of the call this is, from 1.
+    pub attempt: u32,
+}
+
+impl RequestMeta {
+    /// Metadata for the first attempt of `operation`.
+    pub const fn new(operation: &'static str) -> Self {
+        RequestMeta {
+            operation,
+            attempt: 1,
+        }
+    }
+}
+
 /// Sends HTTP requests, sleeps, and tells the time.
 ///
 /// This is all a runtime has to supply to run every Groups operation with

@@ -10,10 +10,13 @@ pub(crate) struct AttemptInfo {
 }
 
 impl AttemptInfo {
-    pub(crate) fn of(_request: &Request<Bytes>) -> Self {
+    pub(crate) fn of(request: &Request<Bytes>) -> Self {
+        let meta = request
+            .extensions()
+            .get::<groups_core::transport::RequestMeta>();
         AttemptInfo {
-            operation: None,
-            attempt: None,
+            operation: meta.map(|m| m.operation),
+            attempt: meta.map(|m| m.attempt),
         }
     }
 }

@@ -218,6 +218,9 @@ async fn canary_token_never_reaches_logs_or_errors() {
         "{logged}"
     );
     assert!(logged.contains("status=401"), "{logged}");
+    // Calls through the client name their operation and attempt in the span.
+    assert!(logged.contains("operation=\"get_group\""), "{logged}");
+    assert!(logged.contains("attempt=2"), "{logged}");
     assert!(logged.contains("elapsed="), "{logged}");
     assert!(!logged.contains("zzzz"), "a body was logged");
 }
