@@ -37,8 +37,7 @@ fn readme_opens_with_the_main_job_and_the_test_command() {
     let last = ci
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap();
     assert_eq!(
         last, commands[1],
