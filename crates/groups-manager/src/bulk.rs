@@ -34,7 +34,7 @@ use groups_core::ops::IdArg;
 use groups_core::{GroupsClient, GroupsError, Transport};
 use groups_types::{
     BatchItem, BatchMembershipActions, BatchMembershipResult, BatchVerb, GroupId, GroupRole,
-    IdentityId, Membership, MembershipError,
+    IdentityId, Membership, MembershipError, MembershipStatus,
 };
 
 use crate::error::{ManagerError, MembershipActionError};
@@ -644,7 +644,7 @@ impl<'m, T: Transport> Bulk<'m, T> {
         plan: &SyncPlan,
     ) -> impl Future<Output = Result<BulkReport, ManagerError>> + 'm {
         self.group_id = IdArg::from(plan.group_id);
-        self.run(plan.phases())
+        self.run_gated(plan.phases(), plan.guarded_admin.is_some())
     }
 
     fn simple(
@@ -659,7 +659,21 @@ impl<'m, T: Transport> Bulk<'m, T> {
         self.run(vec![steps])
     }
 
-    async fn run(self, phases: Vec<Vec<Step>>) -> Result<BulkReport, ManagerError> {
+    fn run(
+        self,
+        phases: Vec<Vec<Step>>,
+    ) -> impl Future<Output = Result<BulkReport, ManagerError>> + 'm {
+        self.run_gated(phases, false)
+    }
+
+    /// Run `phases` in order. With `gate_last`, the last phase is only sent
+    /// if an earlier success shows an active admin; otherwise its items are
+    /// reported as [`MembershipActionError::LAST_ADMIN_KEPT`] failures.
+    async fn run_gated(
+        self,
+        phases: Vec<Vec<Step>>,
+        gate_last: bool,
+    ) -> Result<BulkReport, ManagerError> {
         let Bulk {
             manager,
             group_id,
@@ -692,7 +706,49 @@ impl<'m, T: Transport> Bulk<'m, T> {
             batch_failed: false,
         };
         let mut base = 0usize;
-        for phase in &phases {
+        let phase_count = phases.len();
+        for (phase_index, phase) in phases.iter().enumerate() {
+            if gate_last && phase_index + 1 == phase_count && phase_index > 0 {
+                let admin_in_place = records[..base].iter().flatten().any(|r| match r {
+                    BatchRecord::Applied(r) => r.successes.iter().any(|s| {
+                        s.membership.role == GroupRole::Admin
+                            && s.membership.status == MembershipStatus::Active
+                    }),
+                    BatchRecord::Failed(_) => false,
+                });
+                if !admin_in_place {
+                    for (local, batch) in phase.iter().enumerate() {
+                        let index = base + local;
+                        let failures: Vec<MembershipActionError> = batch
+                            .items
+                            .iter()
+                            .map(|(verb, id)| {
+                                MembershipActionError::new(
+                                    verb.clone(),
+                                    *id,
+                                    MembershipActionError::LAST_ADMIN_KEPT,
+                                    Some("not sent: no new admin is active, and this is the last previous admin".to_owned()),
+                                )
+                            })
+                            .collect();
+                        tally.failed += failures.len();
+                        tally.batch_failed = false;
+                        tally.batch_index = index;
+                        tally.batch_items = batch.items.len();
+                        tally.batches_done += 1;
+                        tally.done += batch.items.len();
+                        records[index] = Some(BatchRecord::Applied(Reconciled {
+                            failures,
+                            ..Reconciled::default()
+                        }));
+                        if let Some(cb) = progress.as_mut() {
+                            cb(&tally);
+                        }
+                    }
+                    base += phase.len();
+                    continue;
+                }
+            }
             let records = &mut records;
             let tally = &mut tally;
             let progress = &mut progress;

@@ -53,6 +53,12 @@ impl MembershipActionError {
     /// No service code has this spelling.
     pub const NO_OUTCOME: &'static str = "SDK_NO_OUTCOME";
 
+    /// The code the manager uses for a roster sync's last demotion or
+    /// removal of a previous admin that it did not send, because no new
+    /// admin became active (see [`crate::sync`]). No service code has this
+    /// spelling.
+    pub const LAST_ADMIN_KEPT: &'static str = "SDK_LAST_ADMIN_KEPT";
+
     /// A failure of `verb` for `identity_id`.
     pub fn new(
         verb: BatchVerb,

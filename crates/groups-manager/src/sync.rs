@@ -27,17 +27,23 @@
 //! never demoted: demoting yourself halfway through a sync would make the
 //! rest of it fail.
 //!
-//! **Last admin**: if the plan would leave the group without an active
-//! admin (counting current admins that stay, and active members promoted to
-//! admin; not additions or invitations, which may fail), the demotion or
-//! removal of the first such admin in the group's member list is dropped and
-//! reported as [`SkipReason::LastAdmin`].
+//! **Last admin**: the plan counts the current active admins it keeps as
+//! admins. If it would demote or remove all of them:
+//! * and it brings in no new admin (an `add` as admin, a promotion to admin,
+//!   an approval as admin; invitations never count), the demotion or removal
+//!   of the first such admin in the group's member list is dropped and
+//!   reported as [`SkipReason::LastAdmin`];
+//! * otherwise that admin becomes [`SyncPlan::guarded_admin`]: its step runs
+//!   last, alone, and only if the earlier phases put at least one active
+//!   admin in place. If none came through, it is not sent and is reported
+//!   as a failure with code [`MembershipActionError::LAST_ADMIN_KEPT`](crate::MembershipActionError::LAST_ADMIN_KEPT).
 //!
-//! **Order**: the plan is applied in three phases, each finishing before the
-//! next starts: (1) `add`, `invite`, `approve`, `reject`; (2) role changes
-//! that take no admin power away (promotions, and roles of just-approved
-//! members); (3) admin demotions and removals. So a sync that replaces one
-//! admin with another promotes the new one before demoting the old one.
+//! **Order**: the plan is applied in phases, each finishing before the next
+//! starts: (1) `add`, `invite`, `approve`, `reject`; (2) role changes that
+//! take no admin power away (promotions, and roles of just-approved
+//! members); (3) admin demotions and removals; (4) the guarded admin, if
+//! any. So a sync that replaces one admin with another promotes the new one
+//! before demoting the old one.
 //!
 //! Computing the plan is O(n) in the size of the group plus the desired list
 //! (hash maps; no sorting).
@@ -187,9 +193,10 @@ pub struct RoleChange {
 }
 
 impl RoleChange {
-    /// Whether the change takes admin power away.
+    /// Whether the change takes admin power away from an active admin (a
+    /// pending request approved in the same plan never had it).
     pub fn demotes_admin(&self) -> bool {
-        self.from == GroupRole::Admin && self.to != GroupRole::Admin
+        !self.after_approval && self.from == GroupRole::Admin && self.to != GroupRole::Admin
     }
 }
 
@@ -313,6 +320,10 @@ pub struct SyncPlan {
     pub skipped: Vec<Skipped>,
     /// Desired identities already as desired.
     pub unchanged: usize,
+    /// The current admin whose demotion or removal (in `change_role` or
+    /// `remove`) would leave no previous admin in place: it runs last, and
+    /// only once a new admin is active (see the module documentation).
+    pub guarded_admin: Option<IdentityId>,
 }
 
 fn role_rank(role: &GroupRole) -> Option<u8> {
@@ -347,6 +358,7 @@ impl SyncPlan {
             remove: Vec::new(),
             skipped: Vec::new(),
             unchanged: 0,
+            guarded_admin: None,
         }
     }
 
@@ -556,12 +568,22 @@ impl SyncPlan {
                 .filter(|r| r.status == MembershipStatus::Active && r.role == GroupRole::Admin)
                 .count();
         let gaining = plan
-            .change_role
+            .add
             .iter()
-            .filter(|c| !c.after_approval && c.to == GroupRole::Admin)
-            .count();
-        if admins > 0 && admins - losing.min(admins) + gaining == 0 {
-            // Keep the admin that comes first in the member list.
+            .filter(|a| a.role == GroupRole::Admin)
+            .count()
+            + plan
+                .approve
+                .iter()
+                .filter(|id| wanted[*id] == GroupRole::Admin)
+                .count()
+            + plan
+                .change_role
+                .iter()
+                .filter(|c| !c.after_approval && c.to == GroupRole::Admin)
+                .count();
+        if admins > 0 && losing >= admins {
+            // The admin that comes first in the member list.
             let pos = |id: &IdentityId| by_id[id].0;
             let change = plan
                 .change_role
@@ -577,21 +599,35 @@ impl SyncPlan {
                 .filter(|(_, r)| r.status == MembershipStatus::Active && r.role == GroupRole::Admin)
                 .min_by_key(|(_, r)| pos(&r.identity_id))
                 .map(|(i, r)| (i, pos(&r.identity_id)));
-            let kept = match (change, removal) {
-                (Some((ci, cp)), Some((_, rp))) if cp < rp => {
-                    let c = plan.change_role.remove(ci);
-                    Some((c.identity_id, Some(c.to)))
-                }
-                (Some((ci, _)), None) => {
-                    let c = plan.change_role.remove(ci);
-                    Some((c.identity_id, Some(c.to)))
-                }
-                (_, Some((ri, _))) => Some((plan.remove.remove(ri).identity_id, None)),
+            let candidate = match (change, removal) {
+                (Some((ci, cp)), Some((_, rp))) if cp < rp => Some((true, ci)),
+                (Some((ci, _)), None) => Some((true, ci)),
+                (_, Some((ri, _))) => Some((false, ri)),
                 (None, None) => None,
             };
-            if let Some((id, desired)) = kept {
-                let m = by_id[&id].1;
-                skip(&mut plan, m, desired.as_ref(), SkipReason::LastAdmin);
+            match candidate {
+                Some((is_change, i)) if gaining == 0 => {
+                    let (id, desired) = if is_change {
+                        let c = plan.change_role.remove(i);
+                        (c.identity_id, Some(c.to))
+                    } else {
+                        (plan.remove.remove(i).identity_id, None)
+                    };
+                    skip(
+                        &mut plan,
+                        by_id[&id].1,
+                        desired.as_ref(),
+                        SkipReason::LastAdmin,
+                    );
+                }
+                Some((is_change, i)) => {
+                    plan.guarded_admin = Some(if is_change {
+                        plan.change_role[i].identity_id
+                    } else {
+                        plan.remove[i].identity_id
+                    });
+                }
+                None => {}
             }
         }
         Ok(plan)
@@ -634,7 +670,8 @@ impl SyncPlan {
     }
 
     /// The plan as ordered phases of `(verb, item)` steps (see the module
-    /// documentation for the order). Empty phases are left out.
+    /// documentation for the order). Empty phases are left out; the
+    /// guarded admin's step, if any, is alone in the last phase.
     pub fn phases(&self) -> Vec<Vec<(BatchVerb, BatchItem)>> {
         let mut grow: Vec<Step> = Vec::new();
         grow.extend(self.add.iter().map(|p| {
@@ -671,18 +708,32 @@ impl SyncPlan {
             .filter(|c| !c.demotes_admin())
             .map(role_step)
             .collect();
+        let guarded = |id: &IdentityId| self.guarded_admin.as_ref() == Some(id);
         let mut shrink: Vec<Step> = self
             .change_role
             .iter()
-            .filter(|c| c.demotes_admin())
+            .filter(|c| c.demotes_admin() && !guarded(&c.identity_id))
             .map(role_step)
             .collect();
         shrink.extend(
             self.remove
                 .iter()
+                .filter(|r| !guarded(&r.identity_id))
                 .map(|r| (BatchVerb::Remove, BatchItem::new(r.identity_id))),
         );
-        [grow, roles, shrink]
+        let last: Vec<Step> = self
+            .change_role
+            .iter()
+            .filter(|c| c.demotes_admin() && guarded(&c.identity_id))
+            .map(role_step)
+            .chain(
+                self.remove
+                    .iter()
+                    .filter(|r| guarded(&r.identity_id))
+                    .map(|r| (BatchVerb::Remove, BatchItem::new(r.identity_id))),
+            )
+            .collect();
+        [grow, roles, shrink, last]
             .into_iter()
             .filter(|p| !p.is_empty())
             .collect()
@@ -709,6 +760,9 @@ impl SyncPlan {
         }
         for r in &self.remove {
             let _ = write!(s, "\n  remove  {} ({} {})", r.identity_id, r.status, r.role);
+        }
+        if let Some(id) = &self.guarded_admin {
+            let _ = write!(s, "\n  last    {id}: only once a new admin is active");
         }
         for k in &self.skipped {
             let _ = write!(s, "\n  keep    {}: {}", k.identity_id, k.reason);

@@ -193,7 +193,19 @@ fn never_demotes_or_removes_the_last_admin() {
     assert_eq!(p.skipped[0].reason, SkipReason::LastAdmin);
     assert_eq!(p.skipped[0].desired, Some(Member));
 
-    // Additions of admins do not count (they may fail): still guarded.
+    // Invitations as admin do not count: still dropped.
+    let p = plan(
+        &current,
+        &[9],
+        &[(9, Manager), (5, Admin)],
+        &SyncOptions::new().missing(MissingMembers::Invite),
+    );
+    assert!(p.remove.is_empty());
+    assert_eq!(p.skipped[0].reason, SkipReason::LastAdmin);
+    assert_eq!(p.guarded_admin, None);
+
+    // An admin added in the same plan: the old admin's removal is guarded
+    // and runs last, alone.
     let p = plan(
         &current,
         &[9],
@@ -201,8 +213,87 @@ fn never_demotes_or_removes_the_last_admin() {
         &SyncOptions::new(),
     );
     assert_eq!(p.add, [pm(5, Admin)]);
-    assert!(p.remove.is_empty());
-    assert_eq!(p.skipped[0].reason, SkipReason::LastAdmin);
+    assert_eq!(p.remove.len(), 1);
+    assert!(p.skipped.is_empty());
+    assert_eq!(p.guarded_admin, Some(iid(1)));
+    let phases = p.phases();
+    assert_eq!(phases.len(), 2);
+    assert_eq!(phases[1].len(), 1);
+    assert_eq!(phases[1][0].1.identity_id, iid(1));
+    assert!(p.describe().contains("only once a new admin is active"));
+}
+
+#[test]
+fn guarded_admin_is_demoted_only_once_a_new_admin_is_active() {
+    let start = || {
+        roster(
+            &[
+                (9, "manager", "active"),
+                (1, "admin", "active"),
+                (2, "admin", "active"),
+            ],
+            &[9],
+        )
+    };
+    let want = desired(&[(9, Manager), (1, Member), (5, Admin)]);
+
+    // The new admin is added: both old admins go, the guarded one last.
+    let state = start();
+    let mgr = roster_manager(state.clone());
+    let out = block_on(mgr.sync_members(gid(), want.clone(), SyncOptions::new())).unwrap();
+    assert_eq!(out.plan.guarded_admin, Some(iid(1)));
+    let report = out.report.unwrap();
+    assert!(report.is_complete_success(), "{report}");
+    let bodies: Vec<_> = transport(&mgr)
+        .requests()
+        .iter()
+        .skip(1)
+        .map(|r| r.body.clone().unwrap())
+        .collect();
+    let s = |n: u64| iid(n).to_string();
+    assert_eq!(
+        bodies,
+        [
+            json!({"add": [{"identity_id": s(5), "role": "admin"}]}),
+            json!({"remove": [{"identity_id": s(2)}]}),
+            json!({"change_role": [{"identity_id": s(1), "role": "member"}]}),
+        ]
+    );
+    assert!(
+        block_on(mgr.sync_members(gid(), want.clone(), SyncOptions::new()))
+            .unwrap()
+            .plan
+            .is_empty()
+    );
+
+    // The new admin cannot be added: the guarded admin is kept, unsent.
+    let state = start();
+    state.lock().unwrap().refuse_add.insert(iid(5));
+    let mgr = roster_manager(state.clone());
+    let out = block_on(mgr.sync_members(gid(), want, SyncOptions::new())).unwrap();
+    let report = out.report.unwrap();
+    let codes: Vec<(IdentityId, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.identity_id, f.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (iid(5), "NOT_ALLOWED"),
+            (
+                iid(1),
+                groups_manager::MembershipActionError::LAST_ADMIN_KEPT
+            )
+        ]
+    );
+    assert_eq!(report.batches, 3);
+    // The read, the add, the removal of 2; nothing about 1 was sent.
+    assert_eq!(transport(&mgr).requests().len(), 3);
+    assert_eq!(
+        state.lock().unwrap().members[&iid(1)],
+        ("admin".into(), "active".into())
+    );
 }
 
 #[test]
@@ -248,6 +339,28 @@ fn pending_desired_are_approved_then_given_their_role() {
     assert_eq!(phases[0].len(), 2);
     assert_eq!(phases[1][0].0.as_str(), "change_role");
 
+    // A pending request with role admin, approved then made a member, is
+    // no admin demotion: it stays in the role phase and the guard ignores it.
+    let current = [
+        m(9, Manager, Active),
+        m(1, Admin, Active),
+        m(2, Admin, Pending),
+    ];
+    let p = plan(
+        &current,
+        &[9],
+        &[(9, Manager), (1, Admin), (2, Member)],
+        &SyncOptions::new(),
+    );
+    assert!(p.skipped.is_empty());
+    assert!(!p.change_role[0].demotes_admin());
+    assert_eq!(p.phases().len(), 2);
+
+    let current = [
+        m(0, Admin, Active),
+        m(1, Member, Pending),
+        m(2, Member, Pending),
+    ];
     // Approval off: left alone.
     let p = plan(
         &current,
@@ -655,4 +768,153 @@ fn read_failure_is_a_groups_error() {
         block_on(mgr.sync_members(gid(), desired(&[(1, Member)]), SyncOptions::new())).unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
     assert_eq!(err.code(), Some("GROUP_NOT_FOUND"));
+}
+
+// ------------------------------------------------------------------ many random rosters
+
+/// A small deterministic generator (SplitMix64), so the cases are
+/// reproducible without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn role(&mut self) -> GroupRole {
+        [Member, Manager, Admin][self.below(3) as usize].clone()
+    }
+}
+
+/// Apply a plan to a roster the way the service would (every action
+/// succeeds).
+fn simulate(current: &[Membership], p: &SyncPlan) -> Vec<Membership> {
+    let mut out: Vec<Membership> = current.to_vec();
+    let mut set = |id: IdentityId, role: Option<GroupRole>, status: MembershipStatus| match out
+        .iter_mut()
+        .find(|m| m.identity_id == id)
+    {
+        Some(m) => {
+            if let Some(r) = role {
+                m.role = r;
+            }
+            m.status = status;
+        }
+        None => out.push(Membership::new(
+            gid(),
+            id,
+            "x",
+            role.unwrap_or(Member),
+            status,
+        )),
+    };
+    for a in &p.add {
+        set(a.identity_id, Some(a.role.clone()), Active);
+    }
+    for a in &p.invite {
+        set(a.identity_id, Some(a.role.clone()), Invited);
+    }
+    for id in &p.approve {
+        set(*id, None, Active);
+    }
+    for id in &p.reject {
+        set(*id, None, Rejected);
+    }
+    for c in &p.change_role {
+        set(c.identity_id, Some(c.to.clone()), Active);
+    }
+    for r in &p.remove {
+        set(r.identity_id, None, Removed);
+    }
+    out
+}
+
+fn active_admins(ms: &[Membership]) -> usize {
+    ms.iter()
+        .filter(|m| m.status == Active && m.role == Admin)
+        .count()
+}
+
+#[test]
+fn random_rosters_keep_the_invariants_and_converge_in_one_run() {
+    let statuses = [
+        Active, Active, Active, Invited, Pending, Removed, Left, Declined,
+    ];
+    for seed in 0..400u64 {
+        let mut rng = Rng(seed);
+        let pool = 4 + rng.below(30);
+        let mut current = Vec::new();
+        for n in 0..pool {
+            if rng.below(3) > 0 {
+                let status = statuses[rng.below(statuses.len() as u64) as usize].clone();
+                current.push(m(n, rng.role(), status));
+            }
+        }
+        let me: Vec<u64> = (0..pool).filter(|_| rng.below(8) == 0).collect();
+        let mut desired: Vec<(u64, GroupRole)> = Vec::new();
+        for n in 0..pool + 5 {
+            if rng.below(2) == 0 {
+                desired.push((n, rng.role()));
+            }
+        }
+        let options = SyncOptions::new()
+            .missing(if rng.below(2) == 0 {
+                MissingMembers::Add
+            } else {
+                MissingMembers::Invite
+            })
+            .approve_pending(rng.below(4) > 0)
+            .reject_pending_extras(rng.below(4) == 0)
+            .remove_extras(rng.below(5) > 0);
+
+        let first = plan(&current, &me, &desired, &options);
+        let ctx = || format!("seed {seed}: {}", first.describe());
+        // The caller is never removed, rejected or demoted.
+        for id in me.iter().map(|n| iid(*n)) {
+            assert!(
+                first.remove.iter().all(|r| r.identity_id != id),
+                "{}",
+                ctx()
+            );
+            assert!(first.reject.iter().all(|r| *r != id), "{}", ctx());
+            assert!(
+                first
+                    .change_role
+                    .iter()
+                    .filter(|c| c.identity_id == id)
+                    .all(|c| c.after_approval
+                        || matches!(
+                            (&c.from, &c.to),
+                            (Member, Manager | Admin) | (Manager, Admin)
+                        )),
+                "{}",
+                ctx()
+            );
+        }
+        // No identity is acted on twice, except approve-then-change_role.
+        let mut seen = HashSet::new();
+        for (verb, item) in first.phases().into_iter().flatten() {
+            let fresh = seen.insert(item.identity_id);
+            assert!(fresh || verb.as_str() == "change_role", "{}", ctx());
+        }
+        let after = simulate(&current, &first);
+        // An active admin remains if there was one.
+        if active_admins(&current) > 0 {
+            assert!(active_admins(&after) > 0, "{}", ctx());
+        }
+        // A second run plans nothing.
+        let second = plan(&after, &me, &desired, &options);
+        assert!(
+            second.is_empty(),
+            "{}\nsecond: {}",
+            ctx(),
+            second.describe()
+        );
+    }
 }

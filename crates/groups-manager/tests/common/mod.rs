@@ -280,6 +280,8 @@ pub struct Roster {
     pub order: Vec<IdentityId>,
     /// The caller's own identities.
     pub me: Vec<IdentityId>,
+    /// Identities `add` refuses (code `NOT_ALLOWED`).
+    pub refuse_add: std::collections::HashSet<IdentityId>,
 }
 
 impl Roster {
@@ -324,6 +326,7 @@ impl Roster {
                 let cur = self.members.get(&id).cloned();
                 let status = cur.as_ref().map(|c| c.1.as_str()).unwrap_or("none");
                 let next: Result<(String, String), &str> = match verb.as_str() {
+                    "add" if self.refuse_add.contains(&id) => Err("NOT_ALLOWED"),
                     "add" if status == "active" => Err("ALREADY_ACTIVE"),
                     "add" => Ok((role, "active".into())),
                     "invite" if status == "active" => Err("ALREADY_ACTIVE"),
