@@ -13,13 +13,9 @@ use groups_core::client::GroupsClient;
 use groups_core::config::ClientConfig;
 use groups_core::transport::FnTransport;
 
-const GROUP: &str = r#"{"name": "Claptrap's Rough Riders", "description": "No stairs allowed.",
-  "parent_id": null, "id": "00000000-0000-1000-8000-00000000a001", "group_type": "regular",
-  "enforce_session": false, "session_limit": 28800, "session_timeouts": {},
-  "my_memberships": [{"group_id": "00000000-0000-1000-8000-00000000a001",
-    "identity_id": "00000000-0000-1000-8000-00000000a002", "username": "claptrap@globus.org",
-    "role": "member", "status": "active"}],
-  "policies": {"group_visibility": "private", "group_members_visibility": "managers"}}"#;
+/// Our own hand-written group document (one membership, short policies).
+const GROUP: &str = include_str!("../tests/fixtures/get_group.response.json");
+const GROUP_ID: &str = "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01";
 
 fn main() {
     let body = Bytes::from_static(GROUP.as_bytes());
@@ -36,7 +32,7 @@ fn main() {
     for round in 0..2 {
         let start = Wall::now();
         for _ in 0..n {
-            let mut fut = pin!(client.get_group("00000000-0000-1000-8000-00000000a001", &[]));
+            let mut fut = pin!(client.get_group(GROUP_ID, &[]));
             match fut.as_mut().poll(&mut cx) {
                 Poll::Ready(r) => {
                     r.unwrap();
@@ -53,7 +49,7 @@ fn main() {
     // The pieces, for comparison.
     use groups_core::ops::{GetGroup, Operation};
     let config = ClientConfig::default();
-    let op = GetGroup::new("00000000-0000-1000-8000-00000000a001");
+    let op = GetGroup::new(GROUP_ID);
     let start = Wall::now();
     for _ in 0..n {
         std::hint::black_box(op.build_request(&config).unwrap());
