@@ -227,7 +227,7 @@ fn read_identity_file(path: &Path) -> Result<Vec<Entry>, String> {
                 if let Some(first) = first_seen.get(&id) {
                     repeated += 1;
                     if repeated <= 5 {
-                        println!("note: line {line} repeats line {first}; it is sent once");
+                        eprintln!("note: line {line} repeats line {first}; it is sent once");
                     }
                 } else {
                     first_seen.insert(id, line);
@@ -241,7 +241,7 @@ fn read_identity_file(path: &Path) -> Result<Vec<Entry>, String> {
         }
     }
     if repeated > 5 {
-        println!("note: {repeated} repeated lines in all; each identity is sent once");
+        eprintln!("note: {repeated} repeated lines in all; each identity is sent once");
     }
     if !bad.is_empty() {
         return Err(format!(

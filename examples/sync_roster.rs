@@ -205,7 +205,7 @@ fn read_roster(path: &Path) -> Result<Vec<(IdentityId, GroupRole)>, String> {
             )),
             (Ok(id), Some(role)) => match seen.get(&id) {
                 Some((first, r)) if r == role => {
-                    println!("note: line {line} repeats line {first}");
+                    eprintln!("note: line {line} repeats line {first}");
                 }
                 Some((first, r)) => bad.push(format!(
                     "  line {line}: {id} is already listed as {r} on line {first}"
