@@ -27,6 +27,9 @@ use groups_emulator::Emulator;
 
 type Manager = GroupsManager<globus_groups::hyper::HyperTransport>;
 
+/// The demo people and their usernames.
+type People = (Vec<IdentityId>, HashMap<IdentityId, String>);
+
 /// The people of the demo: (username, role in the final roster).
 const PEOPLE: [&str; 6] = [
     "grace@radio.example.org",
@@ -83,9 +86,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Seed the emulator with readable people and a token for the organiser.
-fn seed_people(
-    emu: &Emulator,
-) -> Result<(Vec<IdentityId>, HashMap<IdentityId, String>), Box<dyn std::error::Error>> {
+fn seed_people(emu: &Emulator) -> Result<People, Box<dyn std::error::Error>> {
     let organiser = IdentityId::from_uuid(uuid::Uuid::from_u128(0x0a11ce));
     let mut people = Vec::new();
     let mut identities =
@@ -279,7 +280,7 @@ async fn print_roster(
         })
         .collect();
     rows.sort_by(|a, b| (rank(&a.0), &a.2).cmp(&(rank(&b.0), &b.2)));
-    println!("     {:<8} {:<9} {}", "ROLE", "STATUS", "MEMBER");
+    println!("     {:<8} {:<9} MEMBER", "ROLE", "STATUS");
     for (role, status, name) in rows {
         println!("     {role:<8} {status:<9} {name}");
     }
