@@ -71,7 +71,18 @@ impl StdError for BuildError {
 
 impl From<BuildError> for groups_core::GroupsError {
     /// A configuration problem is invalid input to the SDK.
-    fn from(e: BuildError) -> Self {
+    fn from(mut e: BuildError) -> Self {
+        // A core error (e.g. a bad base URL) passes through unchanged rather
+        // than being wrapped in a second "invalid input".
+        match e
+            .source
+            .take()
+            .map(|s| s.downcast::<groups_core::GroupsError>())
+        {
+            Some(Ok(core)) => return *core,
+            Some(Err(other)) => e.source = Some(other),
+            None => {}
+        }
         let mut message = e.message;
         if let Some(source) = &e.source {
             let cause = source.to_string();
@@ -80,5 +91,30 @@ impl From<BuildError> for groups_core::GroupsError {
             }
         }
         groups_core::GroupsError::InvalidInput(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_core_error_is_not_wrapped_twice() {
+        let core = groups_core::GroupsError::invalid_input("bad base URL \"ftp://x\"");
+        let build = BuildError::new(BuildErrorKind::Config, core.to_string()).with_source(core);
+        let back = groups_core::GroupsError::from(build);
+        assert_eq!(back.to_string(), "invalid input: bad base URL \"ftp://x\"");
+    }
+
+    #[test]
+    fn other_causes_are_appended_once() {
+        let io = std::io::Error::other("no such file");
+        let build =
+            BuildError::new(BuildErrorKind::CaBundle, "cannot read CA bundle").with_source(io);
+        let back = groups_core::GroupsError::from(build);
+        assert_eq!(
+            back.to_string(),
+            "invalid input: cannot read CA bundle: no such file"
+        );
     }
 }
