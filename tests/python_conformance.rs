@@ -163,6 +163,7 @@ async fn official_python_sdk_conforms_to_the_emulator() {
             .await
             .expect("script runner thread")
     };
+    let invariants = emulator.read_world(|w| w.check_invariants());
     emulator.shutdown().await.expect("emulator shutdown");
 
     let report = run.report();
@@ -176,6 +177,11 @@ async fn official_python_sdk_conforms_to_the_emulator() {
     assert!(
         passed >= 100,
         "suspiciously few checks ({passed})\n{report}"
+    );
+    assert_eq!(
+        invariants,
+        Ok(()),
+        "emulator invariants after the run\n{report}"
     );
     println!("{report}");
 }
