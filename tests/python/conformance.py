@@ -11,8 +11,17 @@ subscription data it needs (``POST /_emulator/seed``) and injects faults
 
 Every ``GroupsClient`` method and every ``GroupsManager`` method is called at
 least once; the script checks that coverage itself. Identities are tokens: the
-emulator maps any bearer token to a stable identity, so each ``tok("x")`` is a
-different user.
+emulator maps any bearer token to a stable identity, so each ``client("x")`` is a
+different user (a few identities, linked sets and scopes come from seeds).
+
+Scenarios, in order (later ones reuse groups made by earlier ones): environment,
+identities and preferences, create/get/visibility, subgroups, update, policies,
+the eleven batch verbs through GroupsManager and GroupsClient (including per-identity
+errors and whole-request failures), subscriptions, linked identities, scopes, error
+bodies, request shapes, delete, retries through injected faults, coverage.
+
+Codes the reference leaves open (the emulator's own) are printed on an
+informational line, not asserted.
 
 The last line is ``N passed, M failed``; the exit status is 0 only when M is 0.
 """
@@ -313,7 +322,8 @@ S: dict[str, t.Any] = {}  # shared state between scenarios
 def scenario_environment() -> None:
     gc = client("alice")
     R.eq(os.environ.get("GLOBUS_SDK_ENVIRONMENT"), None, "GLOBUS_SDK_ENVIRONMENT is unset")
-    R.eq(gc.base_url, BASE_URL, "GroupsClient resolves its base URL from GLOBUS_SDK_SERVICE_URL_GROUPS")
+    R.eq(gc.base_url, os.environ["GLOBUS_SDK_SERVICE_URL_GROUPS"],
+         "GroupsClient resolves its base URL from GLOBUS_SDK_SERVICE_URL_GROUPS")
     control("reset")
     control("faults", method="DELETE")
 
