@@ -608,6 +608,36 @@ def scenario_memberships() -> None:
     R.api_error("alice (left) can no longer update", lambda: alice.update_group(gid, {"name": "nope"}), 403)
 
 
+def scenario_role_limits() -> None:
+    """What a manager may not do, the demotion guard, and high-assurance join (fresh group)."""
+    ids = S["id"]
+    alice, frank = client("alice"), client("frank")
+    ma, mf = manager(alice), manager(frank)
+    gid = alice.create_group({"name": "conformance limits"})["id"]
+    codes = S.setdefault("codes", {})
+    err = only_error(ma.change_role(gid, ids["alice"], "member"), "change_role", "sole admin demotes self",
+                     ids["alice"])
+    codes["last_admin_demote"] = err.get("code")
+    only_membership(ma.add_member(gid, ids["frank"], role="manager"), "add", "admin adds a manager")
+    err = only_error(mf.add_member(gid, BARE[8], role="admin"), "add", "manager adds an admin", BARE[8])
+    codes["manager_adds_admin"] = err.get("code")
+    err = only_error(mf.invite_member(gid, BARE[8], role="manager"), "invite", "manager invites a manager", BARE[8])
+    codes["manager_invites_manager"] = err.get("code")
+    err = only_error(mf.remove_member(gid, ids["alice"]), "remove", "manager removes an admin", ids["alice"])
+    codes["manager_removes_admin"] = err.get("code")
+    err = only_error(mf.remove_member(gid, ids["frank"]), "remove", "manager removes self", ids["frank"])
+    codes["remove_self"] = err.get("code")
+    R.api_error("a manager sends change_role (admin only: whole request)",
+                lambda: mf.change_role(gid, BARE[8], "member"), 403)
+    mine = my_membership(alice, gid)
+    R.eq(((mine or {}).get("role"), (mine or {}).get("status")), ("admin", "active"), "refusals changed nothing")
+    alice.set_group_policies(gid, {"group_visibility": "authenticated", "is_high_assurance": True})
+    grace = client("grace")
+    err = only_error(manager(grace).join(gid, ids["grace"]), "join", "join a high-assurance group", ids["grace"])
+    codes["join_high_assurance"] = err.get("code")
+    R.eq(alice.delete_group(gid).get("id"), gid, "limits group deleted")
+
+
 def scenario_subscriptions() -> None:
     ids = S["id"]
     alice, bob = client("alice"), client("bob")
@@ -860,6 +890,7 @@ SCENARIOS = [
     scenario_update,
     scenario_policies,
     scenario_memberships,
+    scenario_role_limits,
     scenario_subscriptions,
     scenario_linked_identities,
     scenario_scopes,
