@@ -3,7 +3,6 @@
 //! for a fixed time. Latencies are recorded per request (after a warm-up)
 //! and reported as requests/s, p50 and p99.
 
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,7 +12,6 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpStream;
-use tokio::sync::Barrier;
 
 use groups_bench::percentile;
 
@@ -55,30 +53,24 @@ pub async fn run(
     warmup: Duration,
     measure: Duration,
 ) -> Result<LoadResult, String> {
-    // Every connection is open before the clock starts (fauxbus listens
-    // with a backlog of 5, so 64 simultaneous connects can take a SYN
-    // retransmission or two): connect, meet, then run.
-    let connected = Arc::new(Barrier::new(conns + 1));
-    let window: Arc<OnceLock<(Instant, Instant)>> = Arc::new(OnceLock::new());
-    let go = Arc::new(Barrier::new(conns + 1));
-    let mut tasks = Vec::with_capacity(conns);
+    // Every connection is open before the clock starts, opened one after
+    // the other: fauxbus listens with socketserver's backlog of 5, and 64
+    // simultaneous connects would wait out SYN retransmissions (1 s, 3 s, ...).
+    let mut senders = Vec::with_capacity(conns);
     for _ in 0..conns {
+        senders.push(connect(authority).await?);
+    }
+    let start = Instant::now();
+    let (measure_from, end) = (start + warmup, start + warmup + measure);
+    let mut tasks = Vec::with_capacity(conns);
+    for sender in senders {
         let authority = authority.to_owned();
         let path = path.to_owned();
         let auth = format!("Bearer {token}");
-        let (connected, window, go) = (connected.clone(), window.clone(), go.clone());
         tasks.push(tokio::spawn(async move {
-            let sender = connect(&authority).await;
-            connected.wait().await;
-            go.wait().await;
-            let (measure_from, end) = *window.get().expect("set before go");
-            one_connection(sender?, &authority, &path, &auth, measure_from, end).await
+            one_connection(sender, &authority, &path, &auth, measure_from, end).await
         }));
     }
-    connected.wait().await;
-    let start = Instant::now();
-    let _ = window.set((start + warmup, start + warmup + measure));
-    go.wait().await;
     let mut latencies = Vec::new();
     let (mut ok, mut errors, mut body_bytes) = (0u64, 0u64, 0usize);
     for t in tasks {

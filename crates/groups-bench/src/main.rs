@@ -67,6 +67,42 @@ enum Cmd {
         #[arg(long)]
         mode: String,
     },
+    /// One side of workload 1 in a loop, for profiling (`perf record`).
+    ProfileClient {
+        /// The groups-emulator binary.
+        #[arg(long)]
+        emulator: PathBuf,
+        /// `ours`, `transport` or `bare`.
+        #[arg(long)]
+        side: String,
+        /// Number of calls.
+        #[arg(long, default_value_t = 200_000)]
+        calls: usize,
+        /// Concurrent tasks.
+        #[arg(long, default_value_t = 16)]
+        tasks: usize,
+        /// Use Tokio's current-thread runtime instead of the multi-threaded one.
+        #[arg(long)]
+        current_thread: bool,
+    },
+    /// Closed-loop HTTP load on one path (for profiling a server).
+    Load {
+        /// `127.0.0.1:PORT`.
+        #[arg(long)]
+        authority: String,
+        /// Request path, e.g. `/v2/groups/my_groups`.
+        #[arg(long)]
+        path: String,
+        /// Bearer token.
+        #[arg(long, default_value = "bench-load")]
+        token: String,
+        /// Keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        conns: usize,
+        /// Seconds to measure (after 0.5 s of warm-up).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Write a synthetic `get_my_groups` body of N groups.
     GenData {
         /// Number of groups.
@@ -139,6 +175,42 @@ fn main() -> ExitCode {
         Cmd::MinimalServer { body_file, port } => std::fs::read(&body_file)
             .map_err(|e| format!("{}: {e}", body_file.display()))
             .and_then(|body| minimal::serve(body.into(), port)),
+        Cmd::ProfileClient {
+            emulator,
+            side,
+            calls,
+            tasks,
+            current_thread,
+        } => if current_thread {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+        }
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(w_client::profile(&emulator, &side, calls, tasks.max(1)))),
+        Cmd::Load {
+            authority,
+            path,
+            token,
+            conns,
+            seconds,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(load::run(
+                    &authority,
+                    &path,
+                    &token,
+                    conns.max(1),
+                    std::time::Duration::from_millis(500),
+                    std::time::Duration::from_secs_f64(seconds.clamp(0.1, 60.0)),
+                ))
+            })
+            .map(|r| println!("{}", serde_json::to_string(&r).unwrap_or_default())),
         Cmd::Mem { file, mode } => w_decode::mem_child(&file, &mode),
         Cmd::GenData { groups, out } => std::fs::write(&out, groups_bench::my_groups_json(groups))
             .map_err(|e| format!("{}: {e}", out.display())),
@@ -207,12 +279,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 
     if wanted(1) {
         let t = Instant::now();
-        record(
-            1,
-            "client overhead",
-            t,
-            no_notes(runtime.block_on(w_client::run(&ctx))),
-        );
+        record(1, "client overhead", t, no_notes(w_client::run(&ctx)));
     }
     if wanted(2) {
         let t = Instant::now();

@@ -27,7 +27,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    fn new(answer: Bytes) -> Self {
+    /// A recorder answering `answer`.
+    pub fn new(answer: Bytes) -> Self {
         Recorder {
             seen: Arc::new(Mutex::new(None)),
             answer,
@@ -92,4 +93,48 @@ pub async fn captured_get_group(
         .map_err(|_| "recorder poisoned".to_owned())?
         .take();
     seen.ok_or_else(|| "our client sent nothing".to_owned())
+}
+
+/// Per-call cost of the core client alone: `get_group` through
+/// `GroupsClient` over the in-memory [`Recorder`] transport (build the
+/// request, run the exchange, parse the canned body), and of parsing the
+/// body alone; microseconds per call, medians of 5 rounds of `n`.
+pub async fn core_cost(
+    base: &str,
+    token: &str,
+    group_id: &str,
+    answer: Bytes,
+    n: usize,
+) -> Result<(f64, f64), String> {
+    let config = HyperClientBuilder::new()
+        .base_url(base)
+        .allow_plain_http_loopback(true)
+        .build_config()
+        .map_err(|e| e.to_string())?;
+    let auth = AccessTokenProvider::new(token.to_owned()).map_err(|e| e.to_string())?;
+    let client = groups_core::GroupsClient::new(Recorder::new(answer.clone()), config, auth);
+    let gid: groups_types::GroupId = group_id.parse().map_err(|e| format!("{e}"))?;
+    let (mut full, mut parse) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            let g = client
+                .get_group(gid, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            std::hint::black_box(g);
+        }
+        full.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            let g: groups_types::Group =
+                serde_json::from_slice(std::hint::black_box(&answer)).map_err(|e| e.to_string())?;
+            std::hint::black_box(g);
+        }
+        parse.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);
+    }
+    Ok((
+        groups_bench::median(&mut full),
+        groups_bench::median(&mut parse),
+    ))
 }

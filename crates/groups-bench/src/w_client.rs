@@ -16,11 +16,53 @@ use serde_json::{Value, json};
 
 use crate::net::{Api, BareClient, bare_client, send_raw};
 use crate::proc::ServerProcess;
-use crate::report::{Goal, Measure, Row};
+use crate::report::{self, Goal, Measure, Row};
 use crate::{Ctx, ours};
 use groups_bench::median;
+use groups_core::Transport;
+use groups_hyper::{HyperClientBuilder, HyperTransport};
 
 const TASKS: usize = 16;
+
+/// Throughput of one round and the CPU this process (the client side; the
+/// emulator is another process) spent per call.
+#[derive(Clone, Copy)]
+struct Rate {
+    ops_s: f64,
+    cpu_us_per_call: f64,
+}
+
+impl Rate {
+    fn since(started: Instant, cpu: f64, calls: usize) -> Rate {
+        Rate {
+            ops_s: calls as f64 / started.elapsed().as_secs_f64(),
+            cpu_us_per_call: (process_cpu_secs() - cpu) * 1e6 / calls as f64,
+        }
+    }
+}
+
+/// CPU time of this process (all threads; the emulator is another
+/// process): the sum of each thread's on-CPU nanoseconds from
+/// `/proc/self/task/*/schedstat`. Threads that exited are not counted, so
+/// only differences between two calls during which no thread exits mean
+/// anything (true here: the Tokio workers live as long as the runtime).
+fn process_cpu_secs() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    let mut ns: u64 = 0;
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    ns as f64 / 1e9
+}
 
 fn bare_request(c: &Request<Bytes>) -> Request<Full<Bytes>> {
     let mut b = Request::builder()
@@ -65,14 +107,55 @@ async fn bare_calls(
     Ok(())
 }
 
+async fn transport_calls(
+    t: &HyperTransport,
+    captured: &Request<Bytes>,
+    n: usize,
+) -> Result<(), String> {
+    for _ in 0..n {
+        let response = t
+            .send(captured.clone())
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        if response.status() != 200 || response.body().is_empty() {
+            return Err(format!("transport: HTTP {}", response.status()));
+        }
+    }
+    Ok(())
+}
+
+/// ops/s of our transport alone (no core client, no parsing).
+async fn transport_rate(
+    t: &HyperTransport,
+    captured: &Request<Bytes>,
+    n: usize,
+    tasks: usize,
+) -> Result<Rate, String> {
+    let started = Instant::now();
+    let cpu = process_cpu_secs();
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let t = t.clone();
+        let r = captured.clone();
+        handles.push(tokio::spawn(async move {
+            transport_calls(&t, &r, n / tasks).await
+        }));
+    }
+    for h in handles {
+        h.await.map_err(|e| e.to_string())??;
+    }
+    Ok(Rate::since(started, cpu, n / tasks * tasks))
+}
+
 /// ops/s of `n` calls split over `tasks` tasks.
 async fn ours_rate(
     client: &groups_hyper::GroupsClient,
     gid: GroupId,
     n: usize,
     tasks: usize,
-) -> Result<f64, String> {
+) -> Result<Rate, String> {
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     if tasks == 1 {
         ours_calls(client, gid, n).await?;
     } else {
@@ -87,7 +170,7 @@ async fn ours_rate(
             h.await.map_err(|e| e.to_string())??;
         }
     }
-    Ok((n / tasks * tasks) as f64 / started.elapsed().as_secs_f64())
+    Ok(Rate::since(started, cpu, n / tasks * tasks))
 }
 
 async fn bare_rate(
@@ -95,8 +178,9 @@ async fn bare_rate(
     captured: &Request<Bytes>,
     n: usize,
     tasks: usize,
-) -> Result<f64, String> {
+) -> Result<Rate, String> {
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     if tasks == 1 {
         bare_calls(client, captured, n).await?;
     } else {
@@ -112,48 +196,131 @@ async fn bare_rate(
             h.await.map_err(|e| e.to_string())??;
         }
     }
-    Ok((n / tasks * tasks) as f64 / started.elapsed().as_secs_f64())
+    Ok(Rate::since(started, cpu, n / tasks * tasks))
 }
 
-pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
-    let (rounds, n) = if ctx.quick { (2, 200) } else { (7, 2000) };
+struct Sides {
+    ours: groups_hyper::GroupsClient,
+    bare: BareClient,
+    transport: HyperTransport,
+}
+
+/// Fresh clients, built inside the runtime that will drive them (hyper-util
+/// spawns each pooled connection's task on the current runtime).
+fn sides(base: &str, token: &str) -> Result<Sides, String> {
+    Ok(Sides {
+        ours: ours::client(base, token)?,
+        bare: bare_client(),
+        transport: HyperClientBuilder::new()
+            .base_url(base)
+            .allow_plain_http_loopback(true)
+            .build_transport()
+            .map_err(|e| e.to_string())?,
+    })
+}
+
+type Rounds = (Vec<Rate>, Vec<Rate>, Vec<Rate>);
+
+async fn measure(
+    s: &Sides,
+    gid: GroupId,
+    captured: &Request<Bytes>,
+    calls: usize,
+    tasks: usize,
+    rounds: usize,
+) -> Result<Rounds, String> {
+    // Warm-up: open the pooled connections on every side.
+    let warm = (tasks * 20).max(200);
+    ours_rate(&s.ours, gid, warm, tasks).await?;
+    bare_rate(&s.bare, captured, warm, tasks).await?;
+    transport_rate(&s.transport, captured, warm, tasks).await?;
+    let (mut o, mut b, mut t) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            o.push(ours_rate(&s.ours, gid, calls, tasks).await?);
+            b.push(bare_rate(&s.bare, captured, calls, tasks).await?);
+            t.push(transport_rate(&s.transport, captured, calls, tasks).await?);
+        } else {
+            t.push(transport_rate(&s.transport, captured, calls, tasks).await?);
+            b.push(bare_rate(&s.bare, captured, calls, tasks).await?);
+            o.push(ours_rate(&s.ours, gid, calls, tasks).await?);
+        }
+    }
+    Ok((o, b, t))
+}
+
+pub fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
+    let (rounds, n) = if ctx.quick { (2, 200) } else { (9, 2000) };
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut emu =
         ServerProcess::start_bin("groups-emulator", &ctx.emulator, &["serve", "--port", "0"])?;
     let token = "bench-w1";
-    let api = Api::new(&emu.base_url, token);
-    let gid_s = api.create_group("workload 1").await?;
-    let gid: GroupId = gid_s.parse().map_err(|e| format!("{e}"))?;
-    let body = api.get(&format!("/v2/groups/{gid_s}")).await?;
-    let ours = ours::client(&emu.base_url, token)?;
-    let captured = ours::captured_get_group(&emu.base_url, token, &gid_s, body.clone()).await?;
-    let bare = bare_client();
+    let base = emu.base_url.clone();
+    let (gid, body, captured) = multi.block_on(async {
+        let api = Api::new(&base, token);
+        let gid_s = api.create_group("workload 1").await?;
+        let gid: GroupId = gid_s.parse().map_err(|e| format!("{e}"))?;
+        let body = api.get(&format!("/v2/groups/{gid_s}")).await?;
+        let captured = ours::captured_get_group(&base, token, &gid_s, body.clone()).await?;
+        Ok::<_, String>((gid, body, captured))
+    })?;
 
-    // Warm-up: open pooled connections (16 for the concurrent case) on both sides.
-    ours_rate(&ours, gid, TASKS * 20, TASKS).await?;
-    bare_rate(&bare, &captured, TASKS * 20, TASKS).await?;
+    // Sequential calls on Tokio's current-thread runtime (what a sequential
+    // program uses; on two cores the multi-threaded runtime's idle worker
+    // spins and competes with the emulator), 16 tasks on the multi-threaded one.
+    let sequential = single.block_on(async {
+        let s = sides(&base, token)?;
+        measure(&s, gid, &captured, n, 1, rounds).await
+    })?;
+    let concurrent = multi.block_on(async {
+        let s = sides(&base, token)?;
+        measure(&s, gid, &captured, n * 2, TASKS, rounds).await
+    })?;
+    emu.check_alive()?;
 
     let mut out = Vec::new();
     let mut details = serde_json::Map::new();
-    for (label, tasks, goal_id) in [
-        ("sequential", 1usize, "1a"),
-        ("16 concurrent tasks", TASKS, "1b"),
+    for (label, tasks, goal_id, (o, b, t)) in [
+        (
+            "sequential (current-thread runtime)",
+            1usize,
+            "1a",
+            sequential,
+        ),
+        (
+            "16 concurrent tasks (multi-thread runtime)",
+            TASKS,
+            "1b",
+            concurrent,
+        ),
     ] {
         let calls = if tasks == 1 { n } else { n * 2 };
-        let (mut o, mut b) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
-            if round % 2 == 0 {
-                o.push(ours_rate(&ours, gid, calls, tasks).await?);
-                b.push(bare_rate(&bare, &captured, calls, tasks).await?);
-            } else {
-                b.push(bare_rate(&bare, &captured, calls, tasks).await?);
-                o.push(ours_rate(&ours, gid, calls, tasks).await?);
-            }
-        }
+        let ops = |v: &[Rate]| v.iter().map(|r| r.ops_s).collect::<Vec<f64>>();
+        let cpu = |v: &[Rate]| v.iter().map(|r| r.cpu_us_per_call).collect::<Vec<f64>>();
         details.insert(
             goal_id.to_owned(),
-            json!({"calls_per_round": calls, "tasks": tasks, "ours_ops_s": o, "bare_ops_s": b}),
+            json!({"calls_per_round": calls, "tasks": tasks,
+                   "ours_ops_s": ops(&o), "bare_ops_s": ops(&b), "transport_only_ops_s": ops(&t),
+                   "ours_cpu_us_per_call": cpu(&o), "bare_cpu_us_per_call": cpu(&b),
+                   "transport_only_cpu_us_per_call": cpu(&t)}),
         );
-        let (om, bm) = (median(&mut o), median(&mut b));
+        let (om, bm, tm) = (
+            median(&mut ops(&o)),
+            median(&mut ops(&b)),
+            median(&mut ops(&t)),
+        );
+        let (oc, bc, tc) = (
+            median(&mut cpu(&o)),
+            median(&mut cpu(&b)),
+            median(&mut cpu(&t)),
+        );
         out.push(
             Row::new(
                 goal_id,
@@ -166,11 +333,66 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
                 Goal::at_least(0.9),
             )
             .note(format!(
-                "{rounds} alternating rounds of {calls} calls; response body {} bytes; ours parses into `Group`, bare reads the bytes only.",
-                body.len()
+                "{rounds} alternating rounds of {calls} calls; response body {} bytes; ours parses into `Group`, bare reads the bytes only. Our transport alone (HyperTransport::send, no core client, no parsing): {} ops/s ({:.2}× bare). Client-process CPU per call (median): ours {oc:.1} µs, transport alone {tc:.1} µs, bare {bc:.1} µs.",
+                body.len(),
+                report::fmt_num(tm),
+                tm / bm
             )),
         );
     }
-    emu.check_alive()?;
     Ok((out, Value::Object(details)))
+}
+
+/// `groups-bench profile-client`: one side of workload 1 in a loop, for
+/// `perf record` (start the emulator, then `calls` calls split over `tasks`).
+pub async fn profile(
+    emulator: &std::path::Path,
+    side: &str,
+    calls: usize,
+    tasks: usize,
+) -> Result<(), String> {
+    let emu = ServerProcess::start_bin("groups-emulator", emulator, &["serve", "--port", "0"])?;
+    let token = "bench-profile";
+    let api = Api::new(&emu.base_url, token);
+    let gid_s = api.create_group("profile").await?;
+    let gid: GroupId = gid_s.parse().map_err(|e| format!("{e}"))?;
+    let body = api.get(&format!("/v2/groups/{gid_s}")).await?;
+    let captured = ours::captured_get_group(&emu.base_url, token, &gid_s, body.clone()).await?;
+    if side == "core" {
+        let (full, parse) = ours::core_cost(&emu.base_url, token, &gid_s, body, calls).await?;
+        println!(
+            "core client over an in-memory transport: {full:.2} µs per get_group, of which parsing the body {parse:.2} µs"
+        );
+        return Ok(());
+    }
+    let rate = match side {
+        "ours" => ours_rate(&ours::client(&emu.base_url, token)?, gid, calls, tasks).await?,
+        // Experiment: no overall deadline and no per-attempt timeout, so no
+        // Tokio timer is registered per call.
+        "ours-no-timers" => {
+            let client = HyperClientBuilder::new()
+                .base_url(&emu.base_url)
+                .allow_plain_http_loopback(true)
+                .overall_deadline(None)
+                .attempt_timeout(None)
+                .build_with_token(token.to_owned())
+                .map_err(|e| e.to_string())?;
+            ours_rate(&client, gid, calls, tasks).await?
+        }
+        "bare" => bare_rate(&bare_client(), &captured, calls, tasks).await?,
+        "transport" => {
+            let t = HyperClientBuilder::new()
+                .base_url(&emu.base_url)
+                .allow_plain_http_loopback(true)
+                .build_transport()
+                .map_err(|e| e.to_string())?;
+            transport_rate(&t, &captured, calls, tasks).await?
+        }
+        other => return Err(format!("unknown side {other:?} (ours, transport, bare)")),
+    };
+    println!(
+        "{side}: {:.0} ops/s over {calls} calls in {tasks} tasks; {:.1} µs CPU per call in this process",
+        rate.ops_s, rate.cpu_us_per_call
+    );
+    Ok(())
 }

@@ -26,7 +26,7 @@ use crate::{Ctx, ours};
 
 const GROUPS: usize = 50;
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Plan {
     token: String,
     get_group_id: String,
@@ -115,6 +115,55 @@ async fn prepare(api: &Api, runner: u64, quick: bool, token: &str) -> Result<Pla
         add_ids: ids(50_000, n_add),
         warmup: 20,
     })
+}
+
+/// The ceiling: the same sequential `get_group` and `get_my_groups`
+/// requests (headers captured from our client) through the bare hyper-util
+/// client, reading the body without parsing it. Returns ops/s of each.
+async fn bare_get_group(base: &str, plan: &Plan) -> Result<(f64, f64), String> {
+    let api = Api::new(base, &plan.token);
+    let body = api
+        .get(&format!("/v2/groups/{}", plan.get_group_id))
+        .await?;
+    let captured = ours::captured_get_group(base, &plan.token, &plan.get_group_id, body).await?;
+    let client = crate::net::bare_client();
+    let my_groups_uri: http::Uri = format!(
+        "{}v2/groups/my_groups",
+        base.trim_end_matches('/').to_owned() + "/"
+    )
+    .parse()
+    .map_err(|e| format!("{e}"))?;
+    let request_for = |uri: &http::Uri| {
+        let mut b = http::Request::builder()
+            .method(captured.method().clone())
+            .uri(uri.clone());
+        if let Some(h) = b.headers_mut() {
+            *h = captured.headers().clone();
+        }
+        b.body(http_body_util::Full::new(captured.body().clone()))
+            .map_err(|e| e.to_string())
+    };
+    let mut rates = [0.0; 2];
+    for (k, (uri, n)) in [
+        (captured.uri().clone(), plan.n_get),
+        (my_groups_uri, plan.n_my_groups),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for _ in 0..plan.warmup {
+            crate::net::send_raw(&client, request_for(&uri)?).await?;
+        }
+        let started = Instant::now();
+        for _ in 0..n {
+            let (status, _) = crate::net::send_raw(&client, request_for(&uri)?).await?;
+            if status != 200 {
+                return Err(format!("bare {uri}: HTTP {status}"));
+            }
+        }
+        rates[k] = n as f64 / started.elapsed().as_secs_f64();
+    }
+    Ok((rates[0], rates[1]))
 }
 
 async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
@@ -249,7 +298,24 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
     .await?;
     let plan_js = prepare(&Api::new(&base, "bench-w2-js"), 2, ctx.quick, "bench-w2-js").await?;
 
-    let ours_t = run_ours(&base, &plan_rust).await?;
+    // Our side runs on Tokio's current-thread runtime, on its own thread:
+    // sequential calls, like the scripts (see workload 1 for why).
+    let (ours_t, bare_get) = {
+        let base = base.clone();
+        tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let t = run_ours(&base, &plan_rust).await?;
+                let bare = bare_get_group(&base, &plan_rust).await?;
+                Ok::<_, String>((t, bare))
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())??
+    };
 
     let py_path = ctx.out.join("w2-python-plan.json");
     std::fs::write(
@@ -333,10 +399,22 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
                 "ours ÷ Python",
                 if sequential { Goal::at_least(20.0) } else { None },
             )
-            .note(if sequential {
-                ""
+            .note(if id == "2a" {
+                format!(
+                    "Ceiling: the bare hyper-util client sending the same requests to the same emulator, reading without parsing: {} ops/s = {:.1}× Python.",
+                    crate::report::fmt_num(bare_get.0),
+                    py_rate.map_or(f64::NAN, |r| bare_get.0 / r)
+                )
+            } else if id == "2b" {
+                format!(
+                    "Ceiling: the bare hyper-util client, same requests, same emulator, no parsing: {} ops/s = {:.1}× Python.",
+                    crate::report::fmt_num(bare_get.1),
+                    py_rate.map_or(f64::NAN, |r| bare_get.1 / r)
+                )
+            } else if sequential {
+                String::new()
             } else {
-                "One call: the time is the emulator applying 1,000 additions plus each client's encode/decode; no goal (the goal is on sequential calls)."
+                "One call: the time is the emulator applying 1,000 additions plus each client's encode/decode; no goal (the goal is on sequential calls).".to_owned()
             }),
         );
         if let Some((js_t, js_sdk)) = &js {
@@ -364,6 +442,8 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
         "ours": ours_t.json(),
         "python": py_t.json(),
         "python_sdk": py_sdk,
+        "bare_get_group_ops_s": bare_get.0,
+        "bare_get_my_groups_ops_s": bare_get.1,
         "js": js.as_ref().map(|(t, _)| t.json()),
         "js_sdk": js.as_ref().map(|(_, s)| s.clone()),
     });
