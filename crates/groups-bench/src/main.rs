@@ -67,6 +67,12 @@ enum Cmd {
         #[arg(long)]
         mode: String,
     },
+    /// Our driver of workload 2 (run by `run`; reads
+    /// GLOBUS_SDK_SERVICE_URL_GROUPS and a plan written by `run`).
+    SdkRust {
+        /// The plan JSON.
+        plan: PathBuf,
+    },
     /// One side of workload 1 in a loop, for profiling (`perf record`).
     ProfileClient {
         /// The groups-emulator binary.
@@ -146,6 +152,9 @@ struct RunArgs {
     /// Only these workloads (comma-separated numbers 1-6).
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
+    /// Do not pin sequential workloads to one CPU.
+    #[arg(long)]
+    no_pin: bool,
 }
 
 /// What every workload needs.
@@ -166,6 +175,8 @@ pub struct Ctx {
     pub scripts: PathBuf,
     /// Output directory.
     pub out: PathBuf,
+    /// Pin latency-bound (sequential) workloads, client and emulator, to CPU 0.
+    pub pin: bool,
 }
 
 fn main() -> ExitCode {
@@ -211,6 +222,7 @@ fn main() -> ExitCode {
                 ))
             })
             .map(|r| println!("{}", serde_json::to_string(&r).unwrap_or_default())),
+        Cmd::SdkRust { plan } => w_sdks::rust_driver(&plan),
         Cmd::Mem { file, mode } => w_decode::mem_child(&file, &mode),
         Cmd::GenData { groups, out } => std::fs::write(&out, groups_bench::my_groups_json(groups))
             .map_err(|e| format!("{}: {e}", out.display())),
@@ -235,6 +247,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         node: args.node.clone(),
         scripts: absolute(&args.scripts)?,
         out: absolute(&args.out)?,
+        pin: !args.no_pin && proc::can_pin(),
     };
     let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -242,6 +255,11 @@ fn run(args: RunArgs) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
 
+    let background = background_load();
+    eprintln!(
+        "groups-bench: CPU busy before the run (other processes): {:.0}%",
+        background * 100.0
+    );
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     let mut details = serde_json::Map::new();
@@ -320,7 +338,8 @@ fn run(args: RunArgs) -> Result<(), String> {
 
     let total = started.elapsed().as_secs_f64();
     let mode = if ctx.quick { "quick" } else { "full" };
-    let machine = machine_facts(&ctx);
+    let mut machine = machine_facts(&ctx);
+    machine["background_cpu_busy"] = json!(background);
     let details = Value::Object(details);
     let all_errors: Vec<String> = errors.iter().chain(notes.iter()).cloned().collect();
     let json_doc = JsonReport {
@@ -392,6 +411,36 @@ fn command_line(program: &Path, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// (busy, total) jiffies of all CPUs from the first line of /proc/stat.
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...
+    let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+    let total: u64 = v.iter().take(8).sum();
+    Some((total - idle, total))
+}
+
+/// Share of the machine's CPU busy during one second before the run, while
+/// this benchmark does nothing: load from other processes.
+fn background_load() -> f64 {
+    let Some((b0, t0)) = cpu_jiffies() else {
+        return f64::NAN;
+    };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let Some((b1, t1)) = cpu_jiffies() else {
+        return f64::NAN;
+    };
+    if t1 == t0 {
+        return f64::NAN;
+    }
+    (b1 - b0) as f64 / (t1 - t0) as f64
+}
+
 fn machine_facts(ctx: &Ctx) -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -430,13 +479,14 @@ fn markdown(
          `cargo xtask bench --quick` runs each workload briefly and never fails on a figure.\n\n",
     );
     md.push_str(&format!(
-        "Last {mode} run: {} CPUs ({}), {}, {}, Node {}; {:.0} s. Goals met: {met} of {}.\n\n",
+        "Last {mode} run: {} CPUs ({}), {}, {}, Node {}; {:.0} s; CPU busy with other processes just before the run: {:.0}%. Goals met: {met} of {}.\n\n",
         machine["cpus"],
         machine["cpu"].as_str().unwrap_or("?"),
         machine["kernel"].as_str().unwrap_or("?"),
         machine["python"].as_str().unwrap_or("?"),
         machine["node"].as_str().unwrap_or("?"),
         total,
+        machine["background_cpu_busy"].as_f64().unwrap_or(f64::NAN) * 100.0,
         met + missed.len(),
     ));
     md.push_str(&report::markdown_table(rows));

@@ -114,6 +114,65 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Pin every thread of the server to `cpus` (e.g. `"0"`, `"0,1"`).
+    pub fn pin(&self, cpus: &str) -> Result<(), String> {
+        match &self.child {
+            Some(child) => pin_all_threads(child.id(), cpus),
+            None => Err(format!("{} is not running", self.name)),
+        }
+    }
+}
+
+/// Whether `taskset` (util-linux) can pin processes here.
+pub fn can_pin() -> bool {
+    std::process::Command::new("taskset")
+        .args(["-p", &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `taskset -a -p -c CPUS PID`: pin every thread of a process.
+pub fn pin_all_threads(pid: u32, cpus: &str) -> Result<(), String> {
+    let out = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .output()
+        .map_err(|e| format!("taskset: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "taskset -p {pid}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Pin the calling thread (and threads it creates afterwards) to `cpus`.
+pub fn pin_current_thread(cpus: &str) -> Result<(), String> {
+    let link =
+        std::fs::read_link("/proc/thread-self").map_err(|e| format!("/proc/thread-self: {e}"))?;
+    let tid = link
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("no thread id")?
+        .to_owned();
+    let out = std::process::Command::new("taskset")
+        .args(["-p", "-c", cpus, &tid])
+        .output()
+        .map_err(|e| format!("taskset: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "taskset -p {tid}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();

@@ -16,7 +16,7 @@ use std::time::Instant;
 use groups_bench::{KIND_IDENTITY, bench_uuid};
 use groups_manager::GroupsManager;
 use groups_types::{BatchMembershipActions, BatchVerb, GroupId, GroupRole, IdentityId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::net::Api;
@@ -26,8 +26,8 @@ use crate::{Ctx, ours};
 
 const GROUPS: usize = 50;
 
-#[derive(Clone, Serialize)]
-struct Plan {
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Plan {
     token: String,
     get_group_id: String,
     n_get: usize,
@@ -37,6 +37,9 @@ struct Plan {
     batch_ids: Vec<String>,
     add_group_id: String,
     add_ids: Vec<String>,
+    /// Fresh identities for the bare-client ceiling of add_member (ours only).
+    #[serde(default)]
+    bare_add_ids: Vec<String>,
     warmup: usize,
 }
 
@@ -113,6 +116,7 @@ async fn prepare(api: &Api, runner: u64, quick: bool, token: &str) -> Result<Pla
         batch_ids: ids(0, 1000),
         add_group_id: groups[2].clone(),
         add_ids: ids(50_000, n_add),
+        bare_add_ids: ids(70_000, n_add),
         warmup: 20,
     })
 }
@@ -164,6 +168,46 @@ async fn bare_get_group(base: &str, plan: &Plan) -> Result<(f64, f64), String> {
         rates[k] = n as f64 / started.elapsed().as_secs_f64();
     }
     Ok((rates[0], rates[1]))
+}
+
+/// The ceiling of add_member: one-identity `add` batches (the body the
+/// manager sends) through the bare client, status checked, body not parsed.
+async fn bare_add_member(base: &str, plan: &Plan) -> Result<f64, String> {
+    let api = Api::new(base, &plan.token);
+    let body = api
+        .get(&format!("/v2/groups/{}", plan.get_group_id))
+        .await?;
+    let captured = ours::captured_get_group(base, &plan.token, &plan.get_group_id, body).await?;
+    let uri: http::Uri = format!(
+        "{}v2/groups/{}",
+        base.trim_end_matches('/').to_owned() + "/",
+        plan.add_group_id
+    )
+    .parse()
+    .map_err(|e| format!("{e}"))?;
+    let client = crate::net::bare_client();
+    let started = Instant::now();
+    for id in &plan.bare_add_ids {
+        let mut b = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(uri.clone());
+        if let Some(h) = b.headers_mut() {
+            *h = captured.headers().clone();
+            h.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        let payload = format!(r#"{{"add":[{{"identity_id":"{id}","role":"member"}}]}}"#);
+        let request = b
+            .body(http_body_util::Full::new(bytes::Bytes::from(payload)))
+            .map_err(|e| e.to_string())?;
+        let (status, _) = crate::net::send_raw(&client, request).await?;
+        if status != 200 {
+            return Err(format!("bare add: HTTP {status}"));
+        }
+    }
+    Ok(plan.bare_add_ids.len() as f64 / started.elapsed().as_secs_f64())
 }
 
 async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
@@ -242,10 +286,25 @@ async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
 
 fn run_script(
     what: &str,
-    mut cmd: Command,
+    cmd: Command,
     base: &str,
     plan_path: &Path,
 ) -> Result<(Timings, String), String> {
+    let (t, v) = run_script_json(what, cmd, base, plan_path)?;
+    let sdk = v
+        .get("sdk")
+        .and_then(Value::as_str)
+        .unwrap_or(what)
+        .to_owned();
+    Ok((t, sdk))
+}
+
+fn run_script_json(
+    what: &str,
+    mut cmd: Command,
+    base: &str,
+    plan_path: &Path,
+) -> Result<(Timings, Value), String> {
     cmd.arg(plan_path)
         .env("GLOBUS_SDK_SERVICE_URL_GROUPS", base)
         .env_remove("GLOBUS_SDK_ENVIRONMENT");
@@ -268,12 +327,7 @@ fn run_script(
         .unwrap_or("");
     let v: Value =
         serde_json::from_str(line).map_err(|e| format!("{what}: bad output {text:?}: {e}"))?;
-    let sdk = v
-        .get("sdk")
-        .and_then(Value::as_str)
-        .unwrap_or(what)
-        .to_owned();
-    Ok((Timings::from_json(&v)?, sdk))
+    Ok((Timings::from_json(&v)?, v))
 }
 
 pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
@@ -298,24 +352,36 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
     .await?;
     let plan_js = prepare(&Api::new(&base, "bench-w2-js"), 2, ctx.quick, "bench-w2-js").await?;
 
-    // Our side runs on Tokio's current-thread runtime, on its own thread:
-    // sequential calls, like the scripts (see workload 1 for why).
-    let (ours_t, bare_get) = {
-        let base = base.clone();
-        tokio::task::spawn_blocking(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let t = run_ours(&base, &plan_rust).await?;
-                let bare = bare_get_group(&base, &plan_rust).await?;
-                Ok::<_, String>((t, bare))
-            })
-        })
-        .await
-        .map_err(|e| e.to_string())??
+    // Every driver is a separate process, and while they run the emulator
+    // and the driver share CPU 0 (see `PINNING` in workload 1): sequential
+    // calls measure the clients, not the VM's cross-CPU wake-up latency.
+    let pinned = ctx.pin && emu.pin("0").is_ok();
+    let pin = |program: &Path| -> Command {
+        if pinned {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
     };
+    let rust_path = ctx.out.join("w2-rust-plan.json");
+    std::fs::write(
+        &rust_path,
+        serde_json::to_vec(&plan_rust).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = pin(&exe);
+    cmd.arg("sdk-rust");
+    let (ours_t, ours_v) = run_script_json("groups-bench sdk-rust", cmd, &base, &rust_path)?;
+    let bare_get = (
+        ours_v["bare_get_group_ops_s"].as_f64().unwrap_or(f64::NAN),
+        ours_v["bare_get_my_groups_ops_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        ours_v["bare_add_member_ops_s"].as_f64().unwrap_or(f64::NAN),
+    );
 
     let py_path = ctx.out.join("w2-python-plan.json");
     std::fs::write(
@@ -323,7 +389,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
         serde_json::to_vec(&plan_py).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let mut cmd = Command::new(&ctx.python);
+    let mut cmd = pin(&ctx.python);
     cmd.arg(ctx.scripts.join("python/sdk_bench.py"));
     // The Python SDK is required: its failure is a breakage.
     let (py_t, py_sdk) = run_script("python globus-sdk", cmd, &base, &py_path)?;
@@ -337,7 +403,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
                 serde_json::to_vec(&plan_js).map_err(|e| e.to_string())?,
             )
             .map_err(|e| e.to_string())?;
-            let mut cmd = Command::new(&ctx.node);
+            let mut cmd = pin(&ctx.node);
             cmd.arg(dir.join("sdk_bench.mjs"));
             js = Some(run_script("js @globus/sdk", cmd, &base, &js_path)?);
         }
@@ -411,6 +477,12 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
                     crate::report::fmt_num(bare_get.1),
                     py_rate.map_or(f64::NAN, |r| bare_get.1 / r)
                 )
+            } else if id == "2d" {
+                format!(
+                    "Ceiling: the bare hyper-util client sending the same one-identity add batches, no parsing: {} ops/s = {:.1}× Python.",
+                    crate::report::fmt_num(bare_get.2),
+                    py_rate.map_or(f64::NAN, |r| bare_get.2 / r)
+                )
             } else if sequential {
                 String::new()
             } else {
@@ -444,8 +516,44 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
         "python_sdk": py_sdk,
         "bare_get_group_ops_s": bare_get.0,
         "bare_get_my_groups_ops_s": bare_get.1,
+        "bare_add_member_ops_s": bare_get.2,
+        "pinned_to_cpu0": pinned,
         "js": js.as_ref().map(|(t, _)| t.json()),
         "js_sdk": js.as_ref().map(|(_, s)| s.clone()),
     });
     Ok((rows, details, errors))
+}
+
+/// `groups-bench sdk-rust PLAN.json`: our side of workload 2 as its own
+/// process, like the Python and JS drivers (sequential calls on Tokio's
+/// current-thread runtime); prints the same JSON plus the bare ceilings.
+pub fn rust_driver(plan_path: &Path) -> Result<(), String> {
+    let base = std::env::var("GLOBUS_SDK_SERVICE_URL_GROUPS")
+        .map_err(|_| "GLOBUS_SDK_SERVICE_URL_GROUPS is not set".to_owned())?;
+    let plan: Plan = serde_json::from_slice(
+        &std::fs::read(plan_path).map_err(|e| format!("{}: {e}", plan_path.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (t, bare) = rt.block_on(async {
+        let t = run_ours(&base, &plan).await?;
+        let bare = bare_get_group(&base, &plan).await?;
+        let bare_add = bare_add_member(&base, &plan).await?;
+        Ok::<_, String>((t, (bare.0, bare.1, bare_add)))
+    })?;
+    let mut v = json!({});
+    let raw = |x: Option<(f64, f64)>| x.map(|(ops, s)| json!({"ops": ops, "seconds": s}));
+    v["get_group"] = json!(raw(t.get_group));
+    v["get_my_groups"] = json!(raw(t.get_my_groups));
+    v["batch_add"] = json!(raw(t.batch_add));
+    v["add_member"] = json!(raw(t.add_member));
+    v["sdk"] = json!("groups-bench (ours)");
+    v["bare_get_group_ops_s"] = json!(bare.0);
+    v["bare_get_my_groups_ops_s"] = json!(bare.1);
+    v["bare_add_member_ops_s"] = json!(bare.2);
+    println!("{v}");
+    Ok(())
 }
