@@ -313,7 +313,11 @@ pub fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
     let mut details = serde_json::Map::new();
     for (label, tasks, goal_id, (o, b, t)) in [
         (
-            "sequential (current-thread runtime)",
+            if pinned {
+                "sequential (current-thread runtime; client and emulator on CPU 0)"
+            } else {
+                "sequential (current-thread runtime)"
+            },
             1usize,
             "1a",
             sequential,

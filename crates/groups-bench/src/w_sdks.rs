@@ -510,6 +510,13 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
             );
         }
     }
+    if pinned {
+        for r in rows.iter_mut().filter(|r| !r.id.starts_with("2c")) {
+            r.note = format!("Driver process and emulator pinned to CPU 0. {}", r.note)
+                .trim_end()
+                .to_owned();
+        }
+    }
     let details = json!({
         "ours": ours_t.json(),
         "python": py_t.json(),
