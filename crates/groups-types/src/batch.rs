@@ -17,27 +17,27 @@ macro_rules! per_verb_model {
             $(#[$meta])*
             pub struct $name {
                 #[doc = concat!("`accept`: ", $what)]
-                opt accept: Vec<$item> = "accept",
+                list accept: Vec<$item> = "accept",
                 #[doc = concat!("`add`: ", $what)]
-                opt add: Vec<$item> = "add",
+                list add: Vec<$item> = "add",
                 #[doc = concat!("`approve`: ", $what)]
-                opt approve: Vec<$item> = "approve",
+                list approve: Vec<$item> = "approve",
                 #[doc = concat!("`change_role`: ", $what)]
-                opt change_role: Vec<$item> = "change_role",
+                list change_role: Vec<$item> = "change_role",
                 #[doc = concat!("`decline`: ", $what)]
-                opt decline: Vec<$item> = "decline",
+                list decline: Vec<$item> = "decline",
                 #[doc = concat!("`invite`: ", $what)]
-                opt invite: Vec<$item> = "invite",
+                list invite: Vec<$item> = "invite",
                 #[doc = concat!("`join`: ", $what)]
-                opt join: Vec<$item> = "join",
+                list join: Vec<$item> = "join",
                 #[doc = concat!("`leave`: ", $what)]
-                opt leave: Vec<$item> = "leave",
+                list leave: Vec<$item> = "leave",
                 #[doc = concat!("`reject`: ", $what)]
-                opt reject: Vec<$item> = "reject",
+                list reject: Vec<$item> = "reject",
                 #[doc = concat!("`remove`: ", $what)]
-                opt remove: Vec<$item> = "remove",
+                list remove: Vec<$item> = "remove",
                 #[doc = concat!("`request_join`: ", $what)]
-                opt request_join: Vec<$item> = "request_join",
+                list request_join: Vec<$item> = "request_join",
                 $( $(#[$emeta])* $ekind $efield : $ety = $ekey, )*
             }
         }

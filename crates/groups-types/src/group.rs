@@ -52,15 +52,16 @@ model! {
         /// falls outside the session limit.
         opt session_timeouts: BTreeMap<String, TimeoutData> = "session_timeouts",
         /// The caller's own memberships (any status).
-        opt my_memberships: Vec<Membership> = "my_memberships",
+        list my_memberships: Vec<Membership> = "my_memberships",
         /// Every membership (only with `include=memberships` and permission).
-        opt memberships: Vec<Membership> = "memberships",
-        /// Which of the caller's identities may perform each batch verb.
-        opt allowed_actions: AllowedActions = "allowed_actions",
+        list memberships: Vec<Membership> = "memberships",
+        /// Which of the caller's identities may perform each batch verb
+        /// (boxed: rarely present, and large).
+        opt allowed_actions: Box<AllowedActions> = "allowed_actions",
         /// The subscription this group provides, if any.
         opt subscription_id: SubscriptionId = "subscription_id",
-        /// Details of that subscription.
-        opt subscription_info: SubscriptionInfo = "subscription_info",
+        /// Details of that subscription (boxed: rarely present).
+        opt subscription_info: Box<SubscriptionInfo> = "subscription_info",
         /// The group's policies (often only the two visibility fields).
         opt policies: PolicyDocument = "policies",
         /// The subscription whose admins verified this group.

@@ -122,13 +122,17 @@ macro_rules! field_ty {
     (req, $t:ty) => { $t };
     (nul, $t:ty) => { Option<$t> };
     (opt, $t:ty) => { $crate::Nullable<$t> };
+    (list, $t:ty) => { $crate::Nullable<$t> };
 }
 
 /// Defines a model: a struct with known fields and an `extra` map.
 ///
 /// Field kinds: `req` (required, type `T`), `nul` (required key whose value
 /// may be null, type `Option<T>`, always written), `opt` (optional and
-/// nullable, type [`crate::Nullable<T>`], left out when absent).
+/// nullable, type [`crate::Nullable<T>`], left out when absent), `list` (as
+/// `opt` for a `Vec` that is shrunk to its length once read: serde grows
+/// vectors from capacity 4, which for short lists of large elements such as
+/// memberships wastes most of the allocation).
 macro_rules! model {
     (
         $(#[$meta:meta])*
@@ -211,9 +215,11 @@ macro_rules! model {
     (@present req, $v:expr) => { true };
     (@present nul, $v:expr) => { true };
     (@present opt, $v:expr) => { !$v.is_absent() };
+    (@present list, $v:expr) => { !$v.is_absent() };
 
     (@write req, $m:ident, $key:literal, $v:expr) => { $m.serialize_entry($key, &$v)?; };
     (@write nul, $m:ident, $key:literal, $v:expr) => { $m.serialize_entry($key, &$v)?; };
+    (@write list, $m:ident, $key:literal, $v:expr) => { model!(@write opt, $m, $key, $v) };
     (@write opt, $m:ident, $key:literal, $v:expr) => {
         match &$v {
             $crate::Nullable::Absent => {}
@@ -227,6 +233,12 @@ macro_rules! model {
     (@read opt, $ty:ty, $map:ident) => {
         $crate::Nullable::from($map.next_value::<Option<$ty>>()?)
     };
+    (@read list, $ty:ty, $map:ident) => {
+        $crate::Nullable::from($map.next_value::<Option<$ty>>()?.map(|mut v| {
+            v.shrink_to_fit();
+            v
+        }))
+    };
 
     (@finish req, $f:ident, $key:literal) => {
         match $f {
@@ -236,6 +248,7 @@ macro_rules! model {
     };
     (@finish nul, $f:ident, $key:literal) => { $f.unwrap_or(None) };
     (@finish opt, $f:ident, $key:literal) => { $f.unwrap_or_default() };
+    (@finish list, $f:ident, $key:literal) => { $f.unwrap_or_default() };
 }
 
 /// A map key borrowed from the input when possible.

@@ -279,9 +279,9 @@ fn group() -> BoxedStrategy<Group> {
             nullable(btree_map("[a-f0-9]{1,8}", timeout_data(), 0..2)),
             nullable(vec(membership(), 0..2)),
             nullable(vec(membership(), 0..2)),
-            nullable(allowed_actions()),
+            nullable(allowed_actions().prop_map(Box::new)),
             nullable(subscription_id()),
-            nullable(subscription_info()),
+            nullable(subscription_info().prop_map(Box::new)),
             nullable(policy_document()),
             nullable(subscription_id()),
             extra(),
@@ -639,4 +639,19 @@ fn missing_required_field_is_an_error_naming_it() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("duplicate field `name`"), "{err}");
+}
+
+#[test]
+fn decoded_membership_lists_hold_no_spare_capacity() {
+    let m = r#"{"group_id":"d3974728-6458-11e4-b72d-123139141556",
+        "identity_id":"ae332d86-d274-11e5-b885-b31714a110e9","username":"u","role":"member","status":"active"}"#;
+    let text = format!(
+        r#"{{"id":"d3974728-6458-11e4-b72d-123139141556","name":"n","parent_id":null,
+            "my_memberships":[{m}],"memberships":[{m},{m},{m},{m},{m}]}}"#
+    );
+    let group: Group = serde_json::from_str(&text).unwrap();
+    let mine = group.my_memberships.value().unwrap();
+    let all = group.memberships.value().unwrap();
+    assert_eq!((mine.len(), mine.capacity()), (1, 1));
+    assert_eq!((all.len(), all.capacity()), (5, 5));
 }
