@@ -59,7 +59,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let js = match ensure_js(root) {
         Ok(dir) => Some(dir),
         Err(e) => {
-            eprintln!("xtask bench: WARNING: @globus/sdk unavailable, workload 2 runs without it: {e}");
+            eprintln!(
+                "xtask bench: WARNING: @globus/sdk unavailable, workload 2 runs without it: {e}"
+            );
             None
         }
     };
@@ -152,10 +154,20 @@ fn ensure_fauxbus(root: &Path, out: &Path) -> Result<PathBuf, String> {
         run_quiet(Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
     }
     let _ = fs::remove_file(&stamp);
-    eprintln!("xtask bench: installing {FAUXBUS_REQUIREMENTS} into {}", venv.display());
+    eprintln!(
+        "xtask bench: installing {FAUXBUS_REQUIREMENTS} into {}",
+        venv.display()
+    );
     run_quiet(
         Command::new(&py)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "-r",
+            ])
             .arg(&requirements),
     )?;
     fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
