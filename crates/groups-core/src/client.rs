@@ -192,10 +192,14 @@ impl<T: Transport> GroupsClient<T> {
         loop {
             match exchange.poll_action(transport.now()) {
                 Action::Send(request) => {
-                    let sent = transport.send(request);
+                    // Boxed: transport futures are large, and keeping them
+                    // out of this future saves copying them on every call.
+                    let sent = Box::pin(transport.send(request));
                     let outcome = match exchange.deadline() {
-                        Some(deadline) => race(sent, transport.sleep_until(deadline)).await,
-                        None => Some(sent.await),
+                        Some(deadline) if !transport.enforces_deadline() => {
+                            race(sent, transport.sleep_until(deadline)).await
+                        }
+                        _ => Some(sent.await),
                     };
                     match outcome {
                         Some(Ok(response)) => {

@@ -246,6 +246,7 @@ impl Exchange {
                     .get_mut::<crate::transport::RequestMeta>()
                 {
                     meta.attempt = self.attempts;
+                    meta.deadline = self.deadline;
                 }
                 self.state = State::AwaitingResponse;
                 Action::Send(request)
@@ -363,6 +364,13 @@ impl Exchange {
                 if let Err(e) = self.provider.handle_token_response(ticket, Err(error), now) {
                     self.finish(Err(e));
                 }
+            }
+            State::AwaitingResponse if self.deadline.is_some_and(|d| now >= d) => {
+                // The attempt ended at (or after) the overall deadline, e.g. a
+                // transport enforcing it: that is the call's deadline passing.
+                self.last_error = Some(error.into());
+                let e = self.deadline_error();
+                self.finish(Err(e));
             }
             State::AwaitingResponse => {
                 let decision = self.policy.decide(

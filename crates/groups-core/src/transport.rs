@@ -154,22 +154,27 @@ impl std::error::Error for TransportError {
 ///
 /// [`GroupsClient::execute`](crate::GroupsClient::execute) inserts it with
 /// the operation's [`NAME`](crate::Operation::NAME); the
-/// [`Exchange`](crate::Exchange) sets `attempt` (1 for the first send) on
-/// every attempt.
+/// [`Exchange`](crate::Exchange) sets `attempt` (1 for the first send) and
+/// the call's overall `deadline` on every attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RequestMeta {
     /// The operation, e.g. `"get_group"`.
     pub operation: &'static str,
     /// Which attempt of the call this is, from 1.
     pub attempt: u32,
+    /// When the whole call must be over, on the transport's clock. A
+    /// transport that reports [`Transport::enforces_deadline`] gives up at
+    /// this instant with a [`TransportErrorKind::Timeout`] error.
+    pub deadline: Option<Instant>,
 }
 
 impl RequestMeta {
-    /// Metadata for the first attempt of `operation`.
+    /// Metadata for the first attempt of `operation`, with no deadline yet.
     pub const fn new(operation: &'static str) -> Self {
         RequestMeta {
             operation,
             attempt: 1,
+            deadline: None,
         }
     }
 }
@@ -201,6 +206,15 @@ pub trait Transport: Send + Sync {
 
     /// The current time on the transport's monotonic clock.
     fn now(&self) -> Instant;
+
+    /// `true` when [`send`](Transport::send) itself gives up at the
+    /// [`RequestMeta::deadline`] of the request (answering a
+    /// [`TransportErrorKind::Timeout`] error), so the client need not race
+    /// every attempt against [`sleep_until`](Transport::sleep_until): one
+    /// timer per attempt instead of two. The default is `false`.
+    fn enforces_deadline(&self) -> bool {
+        false
+    }
 }
 
 /// A transport made of a synchronous function, on a virtual clock: handy

@@ -36,6 +36,8 @@ fn every_attempt_carries_the_operation_name_and_its_number() {
             Some(RequestMeta {
                 operation: "get_statuses",
                 attempt,
+                // The default overall deadline (120 s) from the first poll at time zero.
+                deadline: Some(groups_core::Instant::from_elapsed(Duration::from_secs(120))),
             })
         })
         .collect();

@@ -112,3 +112,11 @@ pub(crate) fn attempt_timeout(limit: Duration) -> TransportError {
         ),
     )
 }
+
+/// The call's overall deadline passed during this attempt.
+pub(crate) fn deadline_reached() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Timeout,
+        "the call's overall deadline passed before a complete response arrived",
+    )
+}

@@ -3,10 +3,12 @@
 use bytes::Bytes;
 use http::Request;
 
-/// Operation name and attempt number of one request, if the core set them.
+/// Operation name, attempt number and overall deadline of one request, if
+/// the core set them.
 pub(crate) struct AttemptInfo {
     pub(crate) operation: Option<&'static str>,
     pub(crate) attempt: Option<u32>,
+    pub(crate) deadline: Option<groups_core::Instant>,
 }
 
 impl AttemptInfo {
@@ -17,6 +19,7 @@ impl AttemptInfo {
         AttemptInfo {
             operation: meta.map(|m| m.operation),
             attempt: meta.map(|m| m.attempt),
+            deadline: meta.and_then(|m| m.deadline),
         }
     }
 }

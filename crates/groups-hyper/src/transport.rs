@@ -179,6 +179,15 @@ impl HyperTransport {
         Ok(())
     }
 
+    /// The Tokio instant of a point on this transport's clock.
+    fn tokio_instant(&self, at: Instant) -> tokio::time::Instant {
+        self.inner
+            .origin
+            .checked_add(at.elapsed_since_origin())
+            // Far beyond any real deadline: "forever" (about 30 years).
+            .unwrap_or_else(|| self.inner.origin + Duration::from_secs(86_400 * 365 * 30))
+    }
+
     async fn attempt(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         let cap = self.inner.max_response_bytes;
         // A HEAD response announces the length of a body it does not carry.
@@ -241,10 +250,26 @@ impl Transport for HyperTransport {
         let started = tokio::time::Instant::now();
         let result = async {
             self.vet(&mut request)?;
-            match self.inner.attempt_timeout {
-                Some(limit) => tokio::time::timeout(limit, self.attempt(request))
+            // One timer per attempt: whichever comes first of the attempt
+            // timeout and the call's overall deadline (see
+            // `Transport::enforces_deadline`).
+            let by_timeout = self.inner.attempt_timeout.map(|t| (started + t, t));
+            let by_deadline = info.deadline.map(|d| self.tokio_instant(d));
+            let limit = match (by_timeout, by_deadline) {
+                (Some((at, t)), Some(d)) if at <= d => Some((at, Some(t))),
+                (_, Some(d)) => Some((d, None)),
+                (Some((at, t)), None) => Some((at, Some(t))),
+                (None, None) => None,
+            };
+            match limit {
+                Some((at, timeout)) => tokio::time::timeout_at(at, self.attempt(request))
                     .await
-                    .unwrap_or_else(|_| Err(classify::attempt_timeout(limit))),
+                    .unwrap_or_else(|_| {
+                        Err(match timeout {
+                            Some(t) => classify::attempt_timeout(t),
+                            None => classify::deadline_reached(),
+                        })
+                    }),
                 None => self.attempt(request).await,
             }
         }
@@ -276,13 +301,11 @@ impl Transport for HyperTransport {
     }
 
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
-        let at = self
-            .inner
-            .origin
-            .checked_add(deadline.elapsed_since_origin())
-            // Far beyond any real deadline: sleep "forever" (about 30 years).
-            .unwrap_or_else(|| self.inner.origin + Duration::from_secs(86_400 * 365 * 30));
-        tokio::time::sleep_until(at)
+        tokio::time::sleep_until(self.tokio_instant(deadline))
+    }
+
+    fn enforces_deadline(&self) -> bool {
+        true
     }
 
     fn now(&self) -> Instant {
