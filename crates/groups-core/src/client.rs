@@ -203,7 +203,14 @@ impl<T: Transport> GroupsClient<T> {
                     };
                     match outcome {
                         Some(Ok(response)) => {
-                            exchange.handle_response(response, transport.now(), self.next_jitter())
+                            // Jitter only matters when a retry is scheduled, never
+                            // after a success: skip the shared generator then.
+                            let jitter = if response.status().is_success() {
+                                Jitter::ZERO
+                            } else {
+                                self.next_jitter()
+                            };
+                            exchange.handle_response(response, transport.now(), jitter)
                         }
                         Some(Err(error)) => exchange.handle_transport_error(
                             error,
