@@ -8,7 +8,8 @@
 //!   and adds 10% new ones: one read of the group with its memberships, the
 //!   plan, then the manager's batches (its default batch size, one at a time).
 //!
-//! Each size runs on fresh groups (median of 3 in a full run); the figure is
+//! Each size runs on fresh groups (median of 5 interleaved repetitions in a
+//! full run); the figure is
 //! microseconds per identity (batch) or per group member (sync).
 
 use std::time::Instant;
@@ -41,7 +42,7 @@ impl Ids {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
-    let reps = if ctx.quick { 1 } else { 3 };
+    let reps = if ctx.quick { 1 } else { 5 };
     let mut emu =
         ServerProcess::start_bin("groups-emulator", &ctx.emulator, &["serve", "--port", "0"])?;
     let api = Api::new(&emu.base_url, TOKEN);
@@ -67,9 +68,12 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
     let mut batch_us: Vec<f64> = Vec::new();
     let mut sync_us: Vec<f64> = Vec::new();
     let mut details = serde_json::Map::new();
-    for &n in &SIZES {
-        let (mut b, mut s) = (Vec::new(), Vec::new());
-        for _ in 0..reps {
+    // Repetitions are the outer loop, so load drift on a shared machine
+    // hits every size alike.
+    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); SIZES.len()];
+    for _ in 0..reps {
+        for (k, &n) in SIZES.iter().enumerate() {
+            let (b, s) = &mut samples[k];
             // One batch of n adds.
             group_no += 1;
             let gid: GroupId = api
@@ -128,9 +132,12 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
             }
             s.push(secs);
         }
+    }
+    for (k, &n) in SIZES.iter().enumerate() {
+        let (b, s) = &mut samples[k];
         details.insert(n.to_string(), json!({"batch_s": b, "sync_s": s}));
-        batch_us.push(median(&mut b) * 1e6 / n as f64);
-        sync_us.push(median(&mut s) * 1e6 / n as f64);
+        batch_us.push(median(b) * 1e6 / n as f64);
+        sync_us.push(median(s) * 1e6 / n as f64);
     }
     emu.check_alive()?;
 

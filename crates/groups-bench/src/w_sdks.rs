@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use groups_bench::{KIND_IDENTITY, bench_uuid};
+use groups_bench::{KIND_IDENTITY, bench_uuid, median};
 use groups_manager::GroupsManager;
 use groups_types::{BatchMembershipActions, BatchVerb, GroupId, GroupRole, IdentityId};
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,21 @@ struct Timings {
 }
 
 impl Timings {
+    /// Per field, the median rate over rounds (as `(rate, 1 s)`).
+    fn median_of(all: &[Timings]) -> Timings {
+        let m = |f: fn(&Timings) -> Option<(f64, f64)>| -> Option<(f64, f64)> {
+            let mut v: Vec<f64> = all.iter().filter_map(|t| rate(f(t))).collect();
+            (!v.is_empty()).then(|| (median(&mut v), 1.0))
+        };
+        Timings {
+            get_group: m(|t| t.get_group),
+            get_my_groups: m(|t| t.get_my_groups),
+            // Keep the batch as (identities, seconds) so rows can rescale it.
+            batch_add: m(|t| t.batch_add.map(|(_, s)| (1.0, s))).map(|(r, _)| (1.0, 1.0 / r)),
+            add_member: m(|t| t.add_member),
+        }
+    }
+
     fn from_json(v: &Value) -> Result<Timings, String> {
         let pick = |k: &str| -> Result<Option<(f64, f64)>, String> {
             let w = v
@@ -336,22 +351,6 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
     let base = emu.base_url.clone();
     let mut errors = Vec::new();
 
-    let plan_rust = prepare(
-        &Api::new(&base, "bench-w2-rust"),
-        0,
-        ctx.quick,
-        "bench-w2-rust",
-    )
-    .await?;
-    let plan_py = prepare(
-        &Api::new(&base, "bench-w2-python"),
-        1,
-        ctx.quick,
-        "bench-w2-python",
-    )
-    .await?;
-    let plan_js = prepare(&Api::new(&base, "bench-w2-js"), 2, ctx.quick, "bench-w2-js").await?;
-
     // Every driver is a separate process, and while they run the emulator
     // and the driver share CPU 0 (see `PINNING` in workload 1): sequential
     // calls measure the clients, not the VM's cross-CPU wake-up latency.
@@ -365,70 +364,84 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
             Command::new(program)
         }
     };
-    let rust_path = ctx.out.join("w2-rust-plan.json");
-    std::fs::write(
-        &rust_path,
-        serde_json::to_vec(&plan_rust).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut cmd = pin(&exe);
-    cmd.arg("sdk-rust");
-    let (ours_t, ours_v) = run_script_json("groups-bench sdk-rust", cmd, &base, &rust_path)?;
-    let bare_get = (
-        ours_v["bare_get_group_ops_s"].as_f64().unwrap_or(f64::NAN),
-        ours_v["bare_get_my_groups_ops_s"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-        ours_v["bare_add_member_ops_s"].as_f64().unwrap_or(f64::NAN),
-    );
-
-    let py_path = ctx.out.join("w2-python-plan.json");
-    std::fs::write(
-        &py_path,
-        serde_json::to_vec(&plan_py).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    let mut cmd = pin(&ctx.python);
-    cmd.arg(ctx.scripts.join("python/sdk_bench.py"));
-    // The Python SDK is required: its failure is a breakage.
-    let (py_t, py_sdk) = run_script("python globus-sdk", cmd, &base, &py_path)?;
-
-    let mut js: Option<(Timings, String)> = None;
-    match &ctx.js_dir {
-        Some(dir) => {
-            let js_path = ctx.out.join("w2-js-plan.json");
-            std::fs::write(
-                &js_path,
-                serde_json::to_vec(&plan_js).map_err(|e| e.to_string())?,
-            )
-            .map_err(|e| e.to_string())?;
-            let mut cmd = pin(&ctx.node);
-            cmd.arg(dir.join("sdk_bench.mjs"));
-            js = Some(run_script("js @globus/sdk", cmd, &base, &js_path)?);
+    // Rounds: every driver once per round, in a rotating order, each with
+    // fresh identities and groups; medians over rounds, so load that comes
+    // and goes on a shared machine hits all drivers alike.
+    let rounds: u64 = if ctx.quick { 1 } else { 3 };
+    let (mut ours_all, mut py_all, mut js_all, mut bare_all) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut py_sdk, mut js_sdk) = (String::new(), None::<String>);
+    for round in 0..rounds {
+        for k in 0..3 {
+            let driver = (round + k) % 3;
+            let runner = round * 3 + driver;
+            let token = format!("bench-w2-{runner}");
+            let plan = prepare(&Api::new(&base, &token), runner, ctx.quick, &token).await?;
+            let path = ctx.out.join(format!("w2-plan-{runner}.json"));
+            std::fs::write(&path, serde_json::to_vec(&plan).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            match driver {
+                0 => {
+                    let mut cmd = pin(&exe);
+                    cmd.arg("sdk-rust");
+                    let (t, v) = run_script_json("groups-bench sdk-rust", cmd, &base, &path)?;
+                    ours_all.push(t);
+                    bare_all.push((
+                        v["bare_get_group_ops_s"].as_f64().unwrap_or(f64::NAN),
+                        v["bare_get_my_groups_ops_s"].as_f64().unwrap_or(f64::NAN),
+                        v["bare_add_member_ops_s"].as_f64().unwrap_or(f64::NAN),
+                    ));
+                }
+                1 => {
+                    let mut cmd = pin(&ctx.python);
+                    cmd.arg(ctx.scripts.join("python/sdk_bench.py"));
+                    // The Python SDK is required: its failure is a breakage.
+                    let (t, sdk) = run_script("python globus-sdk", cmd, &base, &path)?;
+                    py_all.push(t);
+                    py_sdk = sdk;
+                }
+                _ => {
+                    if let Some(dir) = &ctx.js_dir {
+                        let mut cmd = pin(&ctx.node);
+                        cmd.arg(dir.join("sdk_bench.mjs"));
+                        let (t, sdk) = run_script("js @globus/sdk", cmd, &base, &path)?;
+                        js_all.push(t);
+                        js_sdk = Some(sdk);
+                    }
+                }
+            }
         }
-        None => errors
-            .push("JS @globus/sdk not run: no bench/js/node_modules (npm unavailable?)".into()),
     }
+    if ctx.js_dir.is_none() {
+        errors.push("JS @globus/sdk not run: no bench/js/node_modules (npm unavailable?)".into());
+    }
+    let ours_t = Timings::median_of(&ours_all);
+    let py_t = Timings::median_of(&py_all);
+    let js: Option<(Timings, String)> = js_sdk.map(|sdk| (Timings::median_of(&js_all), sdk));
+    let med =
+        |f: fn(&(f64, f64, f64)) -> f64| median(&mut bare_all.iter().map(f).collect::<Vec<_>>());
+    let bare_get = (med(|b| b.0), med(|b| b.1), med(|b| b.2));
     emu.check_alive()?;
 
     let mut rows = Vec::new();
-    let n = |t: Option<(f64, f64)>| t.map(|(o, _)| o as usize).unwrap_or(0);
+    let (n_get, n_my, n_add) = if ctx.quick {
+        (200, 50, 20)
+    } else {
+        (2000, 500, 200)
+    };
     type Pick = fn(&Timings) -> Option<(f64, f64)>;
     let workloads: [(&str, String, Pick, &str, bool); 4] = [
         (
             "2a",
-            format!("{} sequential get_group", n(ours_t.get_group)),
+            format!("{n_get} sequential get_group"),
             |t| t.get_group,
             "ops/s",
             true,
         ),
         (
             "2b",
-            format!(
-                "{} sequential get_my_groups (50 groups)",
-                n(ours_t.get_my_groups)
-            ),
+            format!("{n_my} sequential get_my_groups (50 groups)"),
             |t| t.get_my_groups,
             "ops/s",
             true,
@@ -442,10 +455,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
         ),
         (
             "2d",
-            format!(
-                "{} sequential add_member via the manager",
-                n(ours_t.add_member)
-            ),
+            format!("{n_add} sequential add_member via the manager"),
             |t| t.add_member,
             "ops/s",
             true,
@@ -517,7 +527,13 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value, Vec<String>), String> {
                 .to_owned();
         }
     }
+    let all = |v: &[Timings]| v.iter().map(Timings::json).collect::<Vec<_>>();
     let details = json!({
+        "rounds": rounds,
+        "ours_rounds": all(&ours_all),
+        "python_rounds": all(&py_all),
+        "js_rounds": all(&js_all),
+        "bare_rounds": bare_all.iter().map(|b| json!([b.0, b.1, b.2])).collect::<Vec<_>>(),
         "ours": ours_t.json(),
         "python": py_t.json(),
         "python_sdk": py_sdk,
