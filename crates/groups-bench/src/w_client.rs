@@ -41,6 +41,28 @@ impl Rate {
     }
 }
 
+/// Voluntary + involuntary context switches of all threads of this process.
+fn context_switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let mut n = 0;
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        for line in text.lines() {
+            if let Some(v) = line
+                .strip_prefix("voluntary_ctxt_switches:")
+                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            {
+                n += v.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    n
+}
+
 /// CPU time of this process (all threads; the emulator is another
 /// process): the sum of each thread's on-CPU nanoseconds from
 /// `/proc/self/task/*/schedstat`. Threads that exited are not counted, so
@@ -435,6 +457,7 @@ pub async fn profile(
         );
         return Ok(());
     }
+    let switches = context_switches();
     let rate = match side {
         "ours" => ours_rate(&ours::client(&emu.base_url, token)?, gid, calls, tasks).await?,
         // Experiment: no overall deadline and no per-attempt timeout, so no
@@ -460,8 +483,9 @@ pub async fn profile(
         }
         other => return Err(format!("unknown side {other:?} (ours, transport, bare)")),
     };
+    let switches = (context_switches() - switches) as f64 / calls as f64;
     println!(
-        "{side}: {:.0} ops/s over {calls} calls in {tasks} tasks; {:.1} µs CPU per call in this process",
+        "{side}: {:.0} ops/s over {calls} calls in {tasks} tasks; {:.1} µs CPU and {switches:.2} context switches per call in this process",
         rate.ops_s, rate.cpu_us_per_call
     );
     Ok(())
