@@ -138,3 +138,43 @@ pub async fn core_cost(
         groups_bench::median(&mut parse),
     ))
 }
+
+/// Like [`core_cost`] but `tasks` tasks share one client on the current
+/// runtime (run it on the multi-threaded one): wall-clock microseconds per
+/// call over all tasks, the core's cost under contention with no network.
+pub async fn core_cost_shared(
+    base: &str,
+    token: &str,
+    group_id: &str,
+    answer: Bytes,
+    n: usize,
+    tasks: usize,
+) -> Result<f64, String> {
+    let config = HyperClientBuilder::new()
+        .base_url(base)
+        .allow_plain_http_loopback(true)
+        .build_config()
+        .map_err(|e| e.to_string())?;
+    let auth = AccessTokenProvider::new(token.to_owned()).map_err(|e| e.to_string())?;
+    let client = groups_core::GroupsClient::new(Recorder::new(answer), config, auth);
+    let gid: groups_types::GroupId = group_id.parse().map_err(|e| format!("{e}"))?;
+    let started = std::time::Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let client = client.clone();
+        handles.push(tokio::spawn(async move {
+            for _ in 0..n / tasks {
+                let g = client
+                    .get_group(gid, &[])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(g);
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for h in handles {
+        h.await.map_err(|e| e.to_string())??;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / (n / tasks * tasks) as f64)
+}

@@ -408,6 +408,13 @@ pub async fn profile(
     let gid: GroupId = gid_s.parse().map_err(|e| format!("{e}"))?;
     let body = api.get(&format!("/v2/groups/{gid_s}")).await?;
     let captured = ours::captured_get_group(&emu.base_url, token, &gid_s, body.clone()).await?;
+    if side == "core-shared" {
+        let us = ours::core_cost_shared(&emu.base_url, token, &gid_s, body, calls, tasks).await?;
+        println!(
+            "core client over an in-memory transport, {tasks} tasks sharing it: {us:.2} µs wall per call"
+        );
+        return Ok(());
+    }
     if side == "core" {
         let (full, parse) = ours::core_cost(&emu.base_url, token, &gid_s, body, calls).await?;
         println!(
