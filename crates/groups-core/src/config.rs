@@ -47,6 +47,14 @@ pub const ENV_HTTP_TIMEOUT: &str = "GLOBUS_SDK_HTTP_TIMEOUT";
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The product name this SDK announces in `User-Agent` and `X-Globus-Client-Info`.
 pub const SDK_PRODUCT: &str = "rust-groups-sdk";
+
+/// `User-Agent` without an app name, as a `'static` string.
+const STATIC_USER_AGENT: &str = concat!("globus-groups-rs-", env!("CARGO_PKG_VERSION"));
+/// The client-info value without extra products, as a `'static` string.
+const STATIC_CLIENT_INFO: &str = concat!(
+    "product=rust-groups-sdk,version=",
+    env!("CARGO_PKG_VERSION")
+);
 /// The header globus-sdk uses to describe the client software.
 pub const CLIENT_INFO_HEADER: &str = "x-globus-client-info";
 
@@ -566,10 +574,22 @@ impl ClientConfig {
     fn rebuild_headers(&mut self) {
         let mut h = HeaderMap::with_capacity(4 + self.extra_headers.len());
         h.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        // Validated in with_app_name; the fallback is unreachable in practice.
-        let ua = HeaderValue::from_str(&self.user_agent())
-            .unwrap_or_else(|_| HeaderValue::from_static("globus-groups-rs"));
+        // Static values where possible: every request clones these headers,
+        // and a static value's clone touches no shared reference count
+        // (which costs when many threads send at once).
+        let ua = match self.app_name {
+            None => HeaderValue::from_static(STATIC_USER_AGENT),
+            // Validated in with_app_name; the fallback is unreachable in practice.
+            Some(_) => HeaderValue::from_str(&self.user_agent())
+                .unwrap_or_else(|_| HeaderValue::from_static(STATIC_USER_AGENT)),
+        };
         h.insert(USER_AGENT, ua);
+        if self.client_info.is_empty() {
+            h.insert(
+                HeaderName::from_static(CLIENT_INFO_HEADER),
+                HeaderValue::from_static(STATIC_CLIENT_INFO),
+            );
+        }
         let mut info = format!("product={SDK_PRODUCT},version={SDK_VERSION}");
         for (p, v) in &self.client_info {
             info.push_str(";product=");
@@ -577,7 +597,9 @@ impl ClientConfig {
             info.push_str(",version=");
             info.push_str(v);
         }
-        if let Ok(v) = HeaderValue::from_str(&info) {
+        if !self.client_info.is_empty()
+            && let Ok(v) = HeaderValue::from_str(&info)
+        {
             h.insert(HeaderName::from_static(CLIENT_INFO_HEADER), v);
         }
         for (name, value) in &self.extra_headers {
