@@ -4,8 +4,10 @@
 //!   tests need (the Python virtual environment for the official-SDK
 //!   conformance test), then runs the layering check, `cargo fmt --check`,
 //!   clippy on all targets with warnings denied, every test and doc test,
-//!   and `cargo doc` with warnings denied.
+//!   `cargo doc` with warnings denied, and a quick smoke run of the
+//!   benchmarks (`cargo xtask bench --quick`).
 //! * `cargo xtask venv`: only create or refresh the Python environment.
+//! * `cargo xtask bench [--quick]`: the benchmarks (see `bench.rs`).
 
 // A binary: its items are private to it, whatever `pub` says.
 #![allow(unreachable_pub)]
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         _ => {
-            eprintln!("usage: cargo xtask <ci | venv>");
+            eprintln!("usage: cargo xtask <ci | venv | bench [--quick] [--only 1,2,..]>");
             return ExitCode::from(2);
         }
     };
@@ -140,6 +142,13 @@ fn ci(root: &Path) -> Result<(), String> {
         &["doc", "--workspace", "--no-deps", "--locked"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    // The benchmarks still work: a short run of every workload (release
+    // build). It fails only on breakage, never on a speed figure, and
+    // writes bench-out/, leaving the committed BENCHMARKS.md alone.
+    eprintln!("==> benchmarks: cargo xtask bench --quick");
+    let bench_started = Instant::now();
+    bench::run(root, &["--quick".to_owned()])?;
+    eprintln!("<== benchmarks: ok in {:.1?}", bench_started.elapsed());
     eprintln!("xtask ci: all green in {:.1?}", started.elapsed());
     Ok(())
 }
