@@ -141,9 +141,9 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
     }
     emu.check_alive()?;
 
-    let note = |v: &[f64]| {
+    let note = |v: &[f64], per: &str| {
         format!(
-            "µs per identity at 100 / 1,000 / 10,000: {:.2} / {:.2} / {:.2}; median of {reps}.",
+            "µs per {per} at 100 / 1,000 / 10,000: {:.2} / {:.2} / {:.2}; median of {reps}.",
             v[0], v[1], v[2]
         )
     };
@@ -158,7 +158,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
             "per-identity time at 10,000 ÷ at 1,000",
             Goal::at_most(1.2),
         )
-        .note(note(&batch_us)),
+        .note(note(&batch_us, "identity")),
         Row::new(
             "5b",
             "sync_members on a group of 10,000 (−10%, +10%), per member",
@@ -169,7 +169,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
             "per-member time at 10,000 ÷ at 1,000",
             Goal::at_most(1.2),
         )
-        .note(note(&sync_us)),
+        .note(note(&sync_us, "member")),
     ];
     Ok((rows, Value::Object(details)))
 }
