@@ -15,6 +15,9 @@ use tokio::net::TcpStream;
 
 use groups_bench::percentile;
 
+/// Longest wait for one answer before the connection is given up.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What one load run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadResult {
@@ -139,14 +142,23 @@ async fn one_connection(
             .header(header::ACCEPT, "application/json")
             .body(Empty::new())
             .map_err(|e| e.to_string())?;
-        let outcome = async {
-            sender.ready().await?;
-            let response = sender.send_request(request).await?;
+        // Bounded: a request that takes longer than REQUEST_TIMEOUT counts as
+        // an error and its connection is replaced.
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, async {
+            sender.ready().await.map_err(Some)?;
+            let response = sender.send_request(request).await.map_err(Some)?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, body.len()))
-        }
-        .await;
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(Some)?
+                .to_bytes();
+            Ok::<_, Option<hyper::Error>>((status, body.len()))
+        })
+        .await
+        .unwrap_or_else(|_| Err(None))
+        .map_err(|e: Option<hyper::Error>| e);
         let counted = started >= measure_from;
         match outcome {
             Ok((status, len)) => {

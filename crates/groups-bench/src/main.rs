@@ -250,6 +250,17 @@ fn run(args: RunArgs) -> Result<(), String> {
         pin: !args.no_pin && proc::can_pin(),
     };
     let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
+    // Bounded: whatever hangs (a server that stops answering, a stuck
+    // driver), the run ends, its servers killed, after this long.
+    let limit = std::time::Duration::from_secs(if ctx.quick { 600 } else { 1800 });
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!(
+            "groups-bench: WATCHDOG: the run exceeded {limit:?}; killing its servers and exiting"
+        );
+        proc::kill_registered();
+        std::process::exit(3);
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -42,6 +42,7 @@ impl ServerProcess {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("{name}: cannot start {:?}: {e}", cmd.get_program()))?;
+        register(child.id());
         let (tx, rx) = mpsc::channel::<Result<String, String>>();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -100,7 +101,9 @@ impl ServerProcess {
     pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;
         let _ = child.kill();
-        child.wait().ok()
+        let status = child.wait().ok();
+        unregister(child.id());
+        status
     }
 
     /// Whether the process is still alive (a crashed server is a breakage).
@@ -176,6 +179,32 @@ pub fn pin_current_thread(cpus: &str) -> Result<(), String> {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Servers started and not yet stopped, for [`kill_registered`].
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn register(pid: u32) {
+    if let Ok(mut v) = RUNNING.lock() {
+        v.push(pid);
+    }
+}
+
+fn unregister(pid: u32) {
+    if let Ok(mut v) = RUNNING.lock() {
+        v.retain(|p| *p != pid);
+    }
+}
+
+/// Kill (SIGKILL, by pid) every server this process started and has not
+/// stopped: the watchdog's last act before exiting.
+pub fn kill_registered() {
+    let pids: Vec<u32> = RUNNING.lock().map(|v| v.clone()).unwrap_or_default();
+    for pid in pids {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
     }
 }
 

@@ -42,7 +42,7 @@ impl Ids {
 }
 
 pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
-    let reps = if ctx.quick { 1 } else { 5 };
+    let reps = if ctx.quick { 3 } else { 5 };
     let mut emu =
         ServerProcess::start_bin("groups-emulator", &ctx.emulator, &["serve", "--port", "0"])?;
     let api = Api::new(&emu.base_url, TOKEN);
