@@ -408,6 +408,39 @@ pub async fn profile(
     let gid: GroupId = gid_s.parse().map_err(|e| format!("{e}"))?;
     let body = api.get(&format!("/v2/groups/{gid_s}")).await?;
     let captured = ours::captured_get_group(&emu.base_url, token, &gid_s, body.clone()).await?;
+    if side == "transport-parse" {
+        // Our transport, then decoding the body into `Group` in the same task:
+        // the client minus the core's request building and exchange.
+        let t = HyperClientBuilder::new()
+            .base_url(&emu.base_url)
+            .allow_plain_http_loopback(true)
+            .build_transport()
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let cpu = process_cpu_secs();
+        let mut handles = Vec::new();
+        for _ in 0..tasks {
+            let (t, r) = (t.clone(), captured.clone());
+            handles.push(tokio::spawn(async move {
+                for _ in 0..calls / tasks {
+                    let response = t.send(r.clone()).await.map_err(|e| e.to_string())?;
+                    let g: groups_types::Group =
+                        serde_json::from_slice(response.body()).map_err(|e| e.to_string())?;
+                    std::hint::black_box(g);
+                }
+                Ok::<_, String>(())
+            }));
+        }
+        for h in handles {
+            h.await.map_err(|e| e.to_string())??;
+        }
+        let rate = Rate::since(started, cpu, calls / tasks * tasks);
+        println!(
+            "{side}: {:.0} ops/s over {calls} calls in {tasks} tasks; {:.1} µs CPU per call in this process",
+            rate.ops_s, rate.cpu_us_per_call
+        );
+        return Ok(());
+    }
     if side == "core-shared" {
         let us = ours::core_cost_shared(&emu.base_url, token, &gid_s, body, calls, tasks).await?;
         println!(
