@@ -71,6 +71,7 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
     // Repetitions are the outer loop, so load drift on a shared machine
     // hits every size alike.
     let mut samples: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); SIZES.len()];
+    let mut bulk_samples: Vec<Vec<f64>> = vec![Vec::new(); SIZES.len()];
     for _ in 0..reps {
         for (k, &n) in SIZES.iter().enumerate() {
             let (b, s) = &mut samples[k];
@@ -96,6 +97,27 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
                 ));
             }
             b.push(secs);
+
+            // The same additions through the manager's bulk helper (its
+            // default batches of 500, one at a time).
+            group_no += 1;
+            let gid: GroupId = api
+                .create_group(&format!("w5 bulk {group_no}"))
+                .await?
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            let new_ids = ids.take(n);
+            let started = Instant::now();
+            let report = manager
+                .bulk(gid)
+                .add_members(new_ids, GroupRole::Member)
+                .await
+                .map_err(|e| format!("bulk add of {n}: {e}"))?;
+            let secs = started.elapsed().as_secs_f64();
+            if !report.is_complete_success() || report.succeeded() != n {
+                return Err(format!("bulk add of {n}: {} succeeded", report.succeeded()));
+            }
+            bulk_samples[k].push(secs);
 
             // sync_members on a group of n: drop 10%, add 10% new.
             group_no += 1;
@@ -133,9 +155,15 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
             s.push(secs);
         }
     }
+    let mut bulk_us: Vec<f64> = Vec::new();
     for (k, &n) in SIZES.iter().enumerate() {
         let (b, s) = &mut samples[k];
-        details.insert(n.to_string(), json!({"batch_s": b, "sync_s": s}));
+        let bulk = &mut bulk_samples[k];
+        details.insert(
+            n.to_string(),
+            json!({"batch_s": b, "sync_s": s, "bulk_s": bulk}),
+        );
+        bulk_us.push(median(bulk) * 1e6 / n as f64);
         batch_us.push(median(b) * 1e6 / n as f64);
         sync_us.push(median(s) * 1e6 / n as f64);
     }
@@ -170,6 +198,17 @@ pub async fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
             Goal::at_most(1.2),
         )
         .note(note(&sync_us, "member")),
+        Row::new(
+            "5c",
+            "manager bulk add_members of 10,000 (batches of 500), per identity",
+            Measure::new(bulk_us[2], "µs/identity"),
+            "bulk add of 1,000",
+            Some(Measure::new(bulk_us[1], "µs/identity")),
+            Some(bulk_us[2] / bulk_us[1]),
+            "per-identity time at 10,000 ÷ at 1,000",
+            None,
+        )
+        .note(note(&bulk_us, "identity")),
     ];
     Ok((rows, Value::Object(details)))
 }
