@@ -50,6 +50,9 @@ use groups_core::ops::{
 use groups_core::retry::{JitterSource, SplitMix64};
 use groups_core::transport::{Instant, TransportError, TransportErrorKind};
 use groups_core::{GroupsError, groups_types};
+
+mod common;
+use common::print_table;
 use groups_types::{
     BatchMembershipActions, Group, GroupCreate, GroupInclude, GroupRole, IdentityId,
     MembershipStatus,
@@ -335,27 +338,6 @@ fn print_members(group: &Group) {
         rows.len()
     );
     print_table(&["USERNAME", "ROLE", "STATUS"], &rows);
-}
-
-fn print_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("     {}", padded.join("  ").trim_end());
-    };
-    line(headers.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
 }
 
 /// The core's clock: time since this program started.

@@ -37,6 +37,9 @@ use globus_groups::types::{
 use groups_emulator::Emulator;
 use groups_emulator::world::Seed;
 
+mod common;
+use common::print_table;
+
 const USAGE: &str = "\
 usage: sync_roster <GROUP_ID | --demo> <ROSTER_FILE> [--apply] [--keep-extras] [--batch-size N]
 
@@ -494,29 +497,6 @@ fn explain(e: &GroupsError) -> String {
         _ => "",
     };
     format!("{e}{hint}")
-}
-
-fn print_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("  {}", padded.join("  ").trim_end());
-    };
-    line(headers.to_vec());
-    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(rules.iter().map(String::as_str).collect());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
 }
 
 /// The service this run talks to: the real one, or an emulator we own.
