@@ -31,13 +31,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use globus_groups::core::GroupsError;
-use globus_groups::hyper::{HyperClientBuilder, HyperTransport, client_from_env};
+use globus_groups::hyper::HyperTransport;
 use globus_groups::manager::{BulkProgress, BulkReport, GroupsManager};
 use globus_groups::types::{GroupId, GroupInclude, GroupRole, IdentityId};
-use groups_emulator::Emulator;
 use groups_emulator::world::Seed;
 
+mod backend;
 mod common;
+use backend::{Backend, DEMO_TOKEN, TOKEN_VAR, token_from_env};
 use common::print_table;
 
 const USAGE: &str = "\
@@ -49,8 +50,6 @@ usage: bulk_add_from_file <GROUP_ID | --demo> <FILE> [--batch-size N] [--role RO
   --batch-size N identities per request (default 100)
   --role ROLE    member (default), manager or admin";
 
-const TOKEN_VAR: &str = "GLOBUS_GROUPS_TOKEN";
-const DEMO_TOKEN: &str = "demo-token-ada";
 const DEMO_GROUP: &str = "5e1f0000-0000-4000-8000-0000005e1f01";
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Failures listed one per line in the summary (all are counted by code).
@@ -118,14 +117,19 @@ async fn main() -> ExitCode {
         }
     };
 
-    let backend = match Backend::connect(token, &entries).await {
-        Ok(backend) => backend,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = run(&backend.manager, &args, &entries).await;
+    let backend =
+        match Backend::connect(token, "bulk_add_from_file example", "a demo group", || {
+            demo_seed(&entries)
+        })
+        .await
+        {
+            Ok(backend) => backend,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let result = run(&GroupsManager::new(backend.client.clone()), &args, &entries).await;
     backend.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -192,14 +196,6 @@ fn parse_args(argv: &[String]) -> Result<Option<Args>, String> {
         batch_size,
         role,
     }))
-}
-
-fn token_from_env() -> Result<Option<String>, String> {
-    match std::env::var(TOKEN_VAR) {
-        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_owned())),
-        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{TOKEN_VAR} is not valid UTF-8")),
-    }
 }
 
 /// Read and check the whole file: every identity with its line number, or
@@ -418,64 +414,6 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
-}
-
-/// The service this run talks to: the real one, or an emulator we own.
-struct Backend {
-    manager: GroupsManager<HyperTransport>,
-    emulator: Option<Emulator>,
-}
-
-impl Backend {
-    async fn connect(token: Option<String>, entries: &[Entry]) -> Result<Backend, String> {
-        if let Some(token) = token {
-            let client = client_from_env(token)
-                .map_err(|e| format!("cannot set up the Groups client: {e}"))?;
-            println!(
-                "Using the Globus Groups service at {} (token from {TOKEN_VAR}).",
-                client.config().base_url()
-            );
-            return Ok(Backend {
-                manager: GroupsManager::new(client),
-                emulator: None,
-            });
-        }
-        let emulator = Emulator::start()
-            .await
-            .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
-        println!(
-            "{TOKEN_VAR} is not set: using the embedded Groups emulator at {} with a demo group, signed in as ada@uni.example.org.",
-            emulator.base_url()
-        );
-        let client = demo_seed(entries)
-            .and_then(|seed| emulator.load_seed(seed).map_err(|e| e.to_string()))
-            .and_then(|()| {
-                HyperClientBuilder::new()
-                    .base_url(emulator.base_url())
-                    .allow_plain_http_loopback(true)
-                    .app_name("bulk_add_from_file example")
-                    .build_with_token(DEMO_TOKEN)
-                    .map_err(|e| e.to_string())
-            });
-        match client {
-            Ok(client) => Ok(Backend {
-                manager: GroupsManager::new(client),
-                emulator: Some(emulator),
-            }),
-            Err(e) => {
-                let _ = emulator.shutdown().await;
-                Err(format!("cannot set up the demo: {e}"))
-            }
-        }
-    }
-
-    async fn shutdown(self) {
-        if let Some(emulator) = self.emulator
-            && let Err(e) = emulator.shutdown().await
-        {
-            eprintln!("warning: the emulator did not shut down cleanly: {e}");
-        }
-    }
 }
 
 /// A demo group administered by Ada, in which a few of the file's

@@ -16,12 +16,13 @@
 
 use std::process::ExitCode;
 
-use globus_groups::hyper::{GroupsClient, HyperClientBuilder, client_from_env};
+use globus_groups::hyper::GroupsClient;
 use globus_groups::types::{Group, MembershipStatus};
-use groups_emulator::Emulator;
 use groups_emulator::world::Seed;
 
+mod backend;
 mod common;
+use backend::{Backend, DEMO_TOKEN, token_from_env};
 use common::print_table;
 
 const USAGE: &str = "\
@@ -32,9 +33,6 @@ usage: list_my_groups [--status STATUS[,STATUS...]] [--all]
   --all      every status
 
 Without GLOBUS_GROUPS_TOKEN the embedded emulator is started with demo data.";
-
-const TOKEN_VAR: &str = "GLOBUS_GROUPS_TOKEN";
-const DEMO_TOKEN: &str = "demo-token-ada";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,13 +48,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let backend = match Backend::connect().await {
-        Ok(backend) => backend,
+    let token = match token_from_env() {
+        Ok(token) => token,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::FAILURE;
         }
     };
+    let backend =
+        match Backend::connect(token, "list_my_groups example", "demo data", demo_seed).await {
+            Ok(backend) => backend,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+        };
     let result = list(&backend.client, &statuses).await;
     backend.shutdown().await;
     match result {
@@ -156,71 +162,6 @@ async fn list(client: &GroupsClient, statuses: &[MembershipStatus]) -> Result<()
         counts.join(", ")
     );
     Ok(())
-}
-
-/// The service this run talks to: the real one, or an emulator we own.
-struct Backend {
-    client: GroupsClient,
-    emulator: Option<Emulator>,
-}
-
-impl Backend {
-    async fn connect() -> Result<Backend, String> {
-        match std::env::var(TOKEN_VAR) {
-            Ok(token) if !token.trim().is_empty() => {
-                let client = client_from_env(token.trim())
-                    .map_err(|e| format!("cannot set up the Groups client: {e}"))?;
-                println!(
-                    "Using the Globus Groups service at {} (token from {TOKEN_VAR}).",
-                    client.config().base_url()
-                );
-                Ok(Backend {
-                    client,
-                    emulator: None,
-                })
-            }
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(format!("{TOKEN_VAR} is not valid UTF-8"))
-            }
-            _ => {
-                let emulator = Emulator::start()
-                    .await
-                    .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
-                println!(
-                    "{TOKEN_VAR} is not set: using the embedded Groups emulator at {} with demo data, signed in as ada@uni.example.org.",
-                    emulator.base_url()
-                );
-                let client = demo_seed()
-                    .and_then(|seed| emulator.load_seed(seed).map_err(|e| e.to_string()))
-                    .and_then(|()| {
-                        HyperClientBuilder::new()
-                            .base_url(emulator.base_url())
-                            .allow_plain_http_loopback(true)
-                            .app_name("list_my_groups example")
-                            .build_with_token(DEMO_TOKEN)
-                            .map_err(|e| e.to_string())
-                    });
-                match client {
-                    Ok(client) => Ok(Backend {
-                        client,
-                        emulator: Some(emulator),
-                    }),
-                    Err(e) => {
-                        let _ = emulator.shutdown().await;
-                        Err(format!("cannot set up the demo: {e}"))
-                    }
-                }
-            }
-        }
-    }
-
-    async fn shutdown(self) {
-        if let Some(emulator) = self.emulator
-            && let Err(e) = emulator.shutdown().await
-        {
-            eprintln!("warning: the emulator did not shut down cleanly: {e}");
-        }
-    }
 }
 
 /// Ada (with a linked Gmail identity) in groups with every kind of status.

@@ -29,15 +29,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use globus_groups::core::GroupsError;
-use globus_groups::hyper::{HyperClientBuilder, HyperTransport, client_from_env};
+use globus_groups::hyper::HyperTransport;
 use globus_groups::manager::{BulkProgress, BulkReport, GroupsManager, SyncOptions, SyncPlan};
 use globus_groups::types::{
     Group, GroupId, GroupInclude, GroupRole, IdentityId, Membership, MembershipStatus,
 };
-use groups_emulator::Emulator;
 use groups_emulator::world::Seed;
 
+mod backend;
 mod common;
+use backend::{Backend, DEMO_TOKEN, TOKEN_VAR, token_from_env};
 use common::print_table;
 
 const USAGE: &str = "\
@@ -51,8 +52,6 @@ usage: sync_roster <GROUP_ID | --demo> <ROSTER_FILE> [--apply] [--keep-extras] [
   --keep-extras  do not remove members who are not on the roster
   --batch-size N identities per request when applying (default 100)";
 
-const TOKEN_VAR: &str = "GLOBUS_GROUPS_TOKEN";
-const DEMO_TOKEN: &str = "demo-token-ada";
 const DEMO_GROUP: &str = "c0ffee00-0000-4000-8000-00000000c001";
 
 #[derive(Debug)]
@@ -79,13 +78,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let token = match std::env::var(TOKEN_VAR) {
-        Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            eprintln!("error: {TOKEN_VAR} is not valid UTF-8");
+    let token = match token_from_env() {
+        Ok(token) => token,
+        Err(message) => {
+            eprintln!("error: {message}");
             return ExitCode::FAILURE;
         }
-        _ => None,
     };
     match (&token, args.group) {
         (Some(_), None) => {
@@ -112,14 +110,15 @@ async fn main() -> ExitCode {
         }
     };
 
-    let backend = match Backend::connect(token).await {
-        Ok(backend) => backend,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = run(&backend.manager, &args, desired).await;
+    let backend =
+        match Backend::connect(token, "sync_roster example", "a demo group", demo_seed).await {
+            Ok(backend) => backend,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let result = run(&GroupsManager::new(backend.client.clone()), &args, desired).await;
     backend.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -497,64 +496,6 @@ fn explain(e: &GroupsError) -> String {
         _ => "",
     };
     format!("{e}{hint}")
-}
-
-/// The service this run talks to: the real one, or an emulator we own.
-struct Backend {
-    manager: GroupsManager<HyperTransport>,
-    emulator: Option<Emulator>,
-}
-
-impl Backend {
-    async fn connect(token: Option<String>) -> Result<Backend, String> {
-        if let Some(token) = token {
-            let client = client_from_env(token)
-                .map_err(|e| format!("cannot set up the Groups client: {e}"))?;
-            println!(
-                "Using the Globus Groups service at {} (token from {TOKEN_VAR}).",
-                client.config().base_url()
-            );
-            return Ok(Backend {
-                manager: GroupsManager::new(client),
-                emulator: None,
-            });
-        }
-        let emulator = Emulator::start()
-            .await
-            .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
-        println!(
-            "{TOKEN_VAR} is not set: using the embedded Groups emulator at {} with a demo group, signed in as ada@uni.example.org.",
-            emulator.base_url()
-        );
-        let client = demo_seed()
-            .and_then(|seed| emulator.load_seed(seed).map_err(|e| e.to_string()))
-            .and_then(|()| {
-                HyperClientBuilder::new()
-                    .base_url(emulator.base_url())
-                    .allow_plain_http_loopback(true)
-                    .app_name("sync_roster example")
-                    .build_with_token(DEMO_TOKEN)
-                    .map_err(|e| e.to_string())
-            });
-        match client {
-            Ok(client) => Ok(Backend {
-                manager: GroupsManager::new(client),
-                emulator: Some(emulator),
-            }),
-            Err(e) => {
-                let _ = emulator.shutdown().await;
-                Err(format!("cannot set up the demo: {e}"))
-            }
-        }
-    }
-
-    async fn shutdown(self) {
-        if let Some(emulator) = self.emulator
-            && let Err(e) = emulator.shutdown().await
-        {
-            eprintln!("warning: the emulator did not shut down cleanly: {e}");
-        }
-    }
 }
 
 /// The demo group as it is today (see `examples/data/roster.txt` for how
