@@ -566,8 +566,8 @@ impl ClientConfig {
     /// `/<app_name>` when an app name is set (globus-sdk's format).
     pub fn user_agent(&self) -> String {
         match &self.app_name {
-            Some(app) => format!("globus-groups-rs-{SDK_VERSION}/{app}"),
-            None => format!("globus-groups-rs-{SDK_VERSION}"),
+            Some(app) => format!("{STATIC_USER_AGENT}/{app}"),
+            None => STATIC_USER_AGENT.to_owned(),
         }
     }
 
@@ -584,24 +584,21 @@ impl ClientConfig {
                 .unwrap_or_else(|_| HeaderValue::from_static(STATIC_USER_AGENT)),
         };
         h.insert(USER_AGENT, ua);
-        if self.client_info.is_empty() {
-            h.insert(
-                HeaderName::from_static(CLIENT_INFO_HEADER),
-                HeaderValue::from_static(STATIC_CLIENT_INFO),
-            );
-        }
-        let mut info = format!("product={SDK_PRODUCT},version={SDK_VERSION}");
-        for (p, v) in &self.client_info {
-            info.push_str(";product=");
-            info.push_str(p);
-            info.push_str(",version=");
-            info.push_str(v);
-        }
-        if !self.client_info.is_empty()
-            && let Ok(v) = HeaderValue::from_str(&info)
-        {
-            h.insert(HeaderName::from_static(CLIENT_INFO_HEADER), v);
-        }
+        let info = if self.client_info.is_empty() {
+            HeaderValue::from_static(STATIC_CLIENT_INFO)
+        } else {
+            let mut info = STATIC_CLIENT_INFO.to_owned();
+            for (p, v) in &self.client_info {
+                info.push_str(";product=");
+                info.push_str(p);
+                info.push_str(",version=");
+                info.push_str(v);
+            }
+            // Validated in with_client_info; the fallback is unreachable in practice.
+            HeaderValue::from_str(&info)
+                .unwrap_or_else(|_| HeaderValue::from_static(STATIC_CLIENT_INFO))
+        };
+        h.insert(HeaderName::from_static(CLIENT_INFO_HEADER), info);
         for (name, value) in &self.extra_headers {
             if name != http::header::AUTHORIZATION {
                 h.insert(name.clone(), value.clone());
