@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p groups-core --example overhead`
 
-use std::pin::pin;
+use std::future::IntoFuture;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant as Wall;
 
@@ -32,7 +32,7 @@ fn main() {
     for round in 0..2 {
         let start = Wall::now();
         for _ in 0..n {
-            let mut fut = pin!(client.get_group(GROUP_ID, &[]));
+            let mut fut = client.get_group(GROUP_ID).into_future();
             match fut.as_mut().poll(&mut cx) {
                 Poll::Ready(r) => {
                     r.unwrap();

@@ -114,7 +114,11 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
 }
 
 /// A string holding a secret: its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// It does not implement `PartialEq`: comparing secrets with `==` leaks
+/// through timing how much of a guess was right. Compare with
+/// [`SecretString::ct_eq`], which takes the same time whatever the contents.
+#[derive(Clone)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -126,6 +130,29 @@ impl SecretString {
     /// The secret itself. Call only where it must go on the wire.
     pub fn expose_secret(&self) -> &str {
         &self.0
+    }
+
+    /// Compare with `other` in time that depends only on the lengths, never
+    /// on where the first difference is.
+    ///
+    /// ```
+    /// use groups_core::auth::SecretString;
+    /// assert!(SecretString::new("abc").ct_eq("abc"));
+    /// assert!(!SecretString::new("abc").ct_eq("abd"));
+    /// assert!(!SecretString::new("abc").ct_eq("ab"));
+    /// ```
+    pub fn ct_eq(&self, other: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.as_bytes());
+        let mut diff = u8::from(a.len() != b.len());
+        let n = a.len().max(b.len());
+        for i in 0..n {
+            let x = a.get(i).copied().unwrap_or(0);
+            let y = b.get(i).copied().unwrap_or(0);
+            diff |= x ^ y;
+        }
+        // `black_box` keeps the optimizer from turning the loop into an
+        // early-exit comparison.
+        std::hint::black_box(diff) == 0
     }
 }
 

@@ -1,5 +1,5 @@
-//! The client users call: every Groups operation as an `async` method,
-//! written once over any [`Transport`].
+//! The client users call: every Groups operation as a method returning a
+//! [`Call`] builder, written once over any [`Transport`].
 //!
 //! [`GroupsClient`] is cheap to clone (one `Arc`); clones share the transport,
 //! the configuration, the token provider and the jitter generator, so one
@@ -10,10 +10,11 @@
 //! The overall deadline is enforced by racing every send against
 //! `Transport::sleep_until(deadline)`.
 //!
-//! The convenience methods take the common arguments. For pass-through
-//! query parameters or extra headers, build the operation from
-//! [`crate::ops`] and run it with [`GroupsClient::execute`]:
-//! `client.execute(&GetMyGroups::new().query_param("x", "1"))`.
+//! The endpoint methods (generated from the endpoint table in
+//! [`crate::ops`]) take the required arguments only; optional parameters,
+//! pass-through query parameters and extra headers are setters of the
+//! returned [`Call`], which is sent when awaited. An operation built by hand
+//! runs with [`GroupsClient::execute`] or [`GroupsClient::call`].
 //!
 //! # Jitter
 //! The core draws no random numbers. The client keeps a small SplitMix64
@@ -29,6 +30,7 @@
 //! use groups_core::client::GroupsClient;
 //! use groups_core::config::ClientConfig;
 //! use groups_core::transport::FnTransport;
+//! use std::future::IntoFuture;
 //!
 //! // A transport answering every request with an empty JSON list.
 //! let transport = FnTransport::new(|_request: http::Request<Bytes>| {
@@ -41,35 +43,28 @@
 //! let client = GroupsClient::new(transport, ClientConfig::default(), token);
 //!
 //! // Any executor works; this transport is always ready, so one poll does.
-//! let mut fut = std::pin::pin!(client.get_my_groups(&[]));
+//! let mut fut = client.get_my_groups().into_future();
 //! let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
 //! let std::task::Poll::Ready(groups) = fut.as_mut().poll(&mut cx) else { unreachable!() };
 //! assert!(groups.unwrap().is_empty());
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::pin::pin;
+use std::future::{Future, IntoFuture};
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
 use bytes::Bytes;
-use groups_types::{
-    BatchMembershipActions, BatchMembershipResult, Group, GroupChildren, GroupCreate, GroupId,
-    GroupInclude, GroupPolicies, GroupStatuses, GroupSubscription, GroupUpdate,
-    IdentityPreferencesMap, MembershipFieldsMap, MembershipStatus, PolicyDocument, SubscriptionId,
-    SubscriptionVerified,
-};
-use http::Method;
-use serde_json::Value;
+use http::header::{HeaderName, HeaderValue};
 
 use crate::auth::TokenProvider;
 use crate::config::ClientConfig;
 use crate::error::GroupsError;
 use crate::exchange::{Action, Exchange};
-use crate::ops::{self, IdArg, Operation};
-use crate::retry::{Jitter, JitterSource, SplitMix64, mix64};
+use crate::ops::{HasRequestOptions, Operation};
+use crate::retry::{Jitter, JitterSource, MethodClass, SplitMix64, mix64};
 use crate::transport::Transport;
 
 static CLIENT_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -183,12 +178,25 @@ impl<T: Transport> GroupsClient<T> {
 
     /// Send a built request with retries, token refresh and the deadline;
     /// the final response is returned whatever its status.
+    ///
+    /// What may be retried follows the request's HTTP method
+    /// ([`MethodClass::of`]); [`GroupsClient::execute`] uses the operation's
+    /// own class instead.
     pub async fn send(
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, GroupsError> {
+        let class = MethodClass::of(request.method());
+        self.send_with_class(request, class).await
+    }
+
+    async fn send_with_class(
+        &self,
+        request: http::Request<Bytes>,
+        class: MethodClass,
+    ) -> Result<http::Response<Bytes>, GroupsError> {
         let transport = &self.inner.transport;
-        let mut exchange = self.exchange(request);
+        let mut exchange = self.exchange(request).with_method_class(class);
         loop {
             match exchange.poll_action(transport.now()) {
                 Action::Send(request) => {
@@ -227,164 +235,148 @@ impl<T: Transport> GroupsClient<T> {
         }
     }
 
-    /// Run any operation: build, send, parse.
+    /// Run any operation: build, send (retrying as the operation's
+    /// [`method_class`](Operation::method_class) allows), parse.
     pub async fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, GroupsError> {
         let mut request = op.build_request(&self.inner.config)?;
+        let class = op.method_class(&request);
         request
             .extensions_mut()
             .insert(crate::transport::RequestMeta::new(O::NAME));
-        let response = self.send(request).await?;
+        let response = self.send_with_class(request, class).await?;
         op.parse_response(response)
     }
 
-    /// E1: the caller's groups, filtered by membership statuses (empty: the
-    /// service's default, `active`).
-    pub async fn get_my_groups(
-        &self,
-        statuses: &[MembershipStatus],
-    ) -> Result<Vec<Group>, GroupsError> {
-        self.execute(&ops::GetMyGroups::new().statuses(statuses.iter().cloned()))
-            .await
+    /// A [`Call`] builder for any operation (the endpoint methods return
+    /// one already): `client.call(op).await`.
+    pub fn call<O: Operation>(&self, op: O) -> Call<'_, T, O> {
+        Call::new(self, op)
+    }
+}
+
+/// The future of a [`Call`]: boxed, so that its type can be named and it is
+/// `Send` whatever the transport.
+pub type CallFuture<'c, O> = Pin<Box<dyn Future<Output = Result<O, GroupsError>> + Send + 'c>>;
+
+/// One call of the client, not yet sent: returned by every endpoint method
+/// of [`GroupsClient`]. Set optional parameters with its setters, then
+/// `.await` it (it implements [`IntoFuture`]) or call [`Call::send`].
+///
+/// Optional parameters are setters, so adding one later never changes an
+/// existing call. Every call accepts pass-through
+/// [`query_param`](Call::query_param)s and [`header`](Call::header)s.
+///
+/// ```
+/// # use bytes::Bytes;
+/// # use groups_core::{AccessTokenProvider, ClientConfig, GroupsClient};
+/// # use groups_core::transport::FnTransport;
+/// use groups_types::{GroupInclude, MembershipStatus};
+/// # let transport = FnTransport::new(|_r: http::Request<Bytes>| {
+/// #     Ok(http::Response::builder().header("content-type", "application/json")
+/// #         .body(Bytes::from_static(b"[]")).unwrap())
+/// # });
+/// # let client = GroupsClient::new(transport, ClientConfig::default(), AccessTokenProvider::new("tok").unwrap());
+/// # async fn run<T: groups_core::Transport>(client: GroupsClient<T>) -> Result<(), groups_core::GroupsError> {
+/// let id = "4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01";
+/// let active = client.get_my_groups().statuses([MembershipStatus::Active]).await?;
+/// let group = client.get_group(id).include([GroupInclude::Memberships]).await?;
+/// let raw = client.request(http::Method::GET, "v2/groups/my_groups")
+///     .query_param("statuses", "invited")
+///     .await?;
+/// # let _ = (active, group, raw); Ok(()) }
+/// // The request a call would send, without sending it:
+/// let call = client.get_my_groups().statuses([MembershipStatus::Invited]);
+/// assert_eq!(call.build_request().unwrap().uri().query(), Some("statuses=invited"));
+/// ```
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call<'c, T, O> {
+    client: &'c GroupsClient<T>,
+    op: O,
+}
+
+impl<T, O: fmt::Debug> fmt::Debug for Call<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("op", &self.op)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c, T: Transport, O: Operation> Call<'c, T, O> {
+    /// A call of `op` on `client` (what [`GroupsClient::call`] returns).
+    pub fn new(client: &'c GroupsClient<T>, op: O) -> Self {
+        Call { client, op }
     }
 
-    /// E2: membership counts per group the caller administers or manages.
-    pub async fn get_statuses(&self) -> Result<GroupStatuses, GroupsError> {
-        self.execute(&ops::GetStatuses::new()).await
+    /// The operation as configured so far.
+    pub fn operation(&self) -> &O {
+        &self.op
     }
 
-    /// E3: create a group.
-    pub async fn create_group(&self, group: &GroupCreate) -> Result<Group, GroupsError> {
-        self.execute(&ops::CreateGroup::new(group)).await
+    /// The operation, to run it elsewhere (for example with
+    /// [`GroupsClient::execute`] or a hand-driven [`Exchange`]).
+    pub fn into_operation(self) -> O {
+        self.op
     }
 
-    /// E4: one group, with optional `include`s.
-    pub async fn get_group(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        include: &[GroupInclude],
-    ) -> Result<Group, GroupsError> {
-        self.execute(&ops::GetGroup::new(group_id).include(include.iter().cloned()))
-            .await
+    /// Change the operation (used by the generated setters).
+    pub fn map(self, f: impl FnOnce(O) -> O) -> Self {
+        Call {
+            client: self.client,
+            op: f(self.op),
+        }
     }
 
-    /// E5: update a group.
-    pub async fn update_group(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        update: &GroupUpdate,
-    ) -> Result<Group, GroupsError> {
-        self.execute(&ops::UpdateGroup::new(group_id, update)).await
+    /// The request this call would send first (without `Authorization`),
+    /// built against the client's configuration.
+    pub fn build_request(&self) -> Result<http::Request<Bytes>, GroupsError> {
+        self.op.build_request(self.client.config())
     }
 
-    /// E6: apply a batch of membership actions (`POST /v2/groups/{id}`).
-    pub async fn batch_membership_action(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        actions: &BatchMembershipActions,
-    ) -> Result<BatchMembershipResult, GroupsError> {
-        self.execute(&ops::BatchMembershipAction::new(group_id, actions))
-            .await
+    /// Add a pass-through query parameter (sent after the operation's own;
+    /// replaces one of the same name).
+    pub fn query_param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self
+    where
+        O: HasRequestOptions,
+    {
+        self.op.options_mut().query_param(key, value);
+        self
     }
 
-    /// E7: delete a group; returns the deleted document.
-    pub async fn delete_group(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-    ) -> Result<Group, GroupsError> {
-        self.execute(&ops::DeleteGroup::new(group_id)).await
+    /// Add a header to this request (`Authorization` is always the token
+    /// provider's).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self
+    where
+        O: HasRequestOptions,
+    {
+        self.op.options_mut().header(name, value);
+        self
     }
+}
 
-    /// E8: the subgroups of a group.
-    pub async fn get_children(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        include: &[GroupInclude],
-    ) -> Result<GroupChildren, GroupsError> {
-        self.execute(&ops::GetChildren::new(group_id).include(include.iter().cloned()))
-            .await
+impl<'c, T, O> Call<'c, T, O>
+where
+    T: Transport,
+    O: Operation + Send + Sync + 'c,
+    O::Output: Send,
+{
+    /// Send the call: the same as `.await`ing it.
+    pub fn send(self) -> CallFuture<'c, O::Output> {
+        let Call { client, op } = self;
+        Box::pin(async move { client.execute(&op).await })
     }
+}
 
-    /// E9: a group's policies.
-    pub async fn get_group_policies(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-    ) -> Result<PolicyDocument, GroupsError> {
-        self.execute(&ops::GetGroupPolicies::new(group_id)).await
-    }
+impl<'c, T, O> IntoFuture for Call<'c, T, O>
+where
+    T: Transport,
+    O: Operation + Send + Sync + 'c,
+    O::Output: Send,
+{
+    type Output = Result<O::Output, GroupsError>;
+    type IntoFuture = CallFuture<'c, O::Output>;
 
-    /// E10: set a group's policies (only the fields set are sent).
-    pub async fn set_group_policies(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        policies: &GroupPolicies,
-    ) -> Result<PolicyDocument, GroupsError> {
-        self.execute(&ops::SetGroupPolicies::new(group_id, policies))
-            .await
-    }
-
-    /// E11: the caller's identity-set preferences.
-    pub async fn get_identity_preferences(&self) -> Result<IdentityPreferencesMap, GroupsError> {
-        self.execute(&ops::GetIdentityPreferences::new()).await
-    }
-
-    /// E12: set identity-set preferences.
-    pub async fn set_identity_preferences(
-        &self,
-        preferences: &IdentityPreferencesMap,
-    ) -> Result<IdentityPreferencesMap, GroupsError> {
-        self.execute(&ops::SetIdentityPreferences::new(preferences))
-            .await
-    }
-
-    /// E13: the caller's membership fields in a group.
-    pub async fn get_membership_fields(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-    ) -> Result<MembershipFieldsMap, GroupsError> {
-        self.execute(&ops::GetMembershipFields::new(group_id)).await
-    }
-
-    /// E14: set the caller's membership fields in a group.
-    pub async fn set_membership_fields(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        fields: &MembershipFieldsMap,
-    ) -> Result<MembershipFieldsMap, GroupsError> {
-        self.execute(&ops::SetMembershipFields::new(group_id, fields))
-            .await
-    }
-
-    /// E15: the group of a subscription.
-    pub async fn get_group_by_subscription_id(
-        &self,
-        subscription_id: impl Into<IdArg<SubscriptionId>>,
-    ) -> Result<GroupSubscription, GroupsError> {
-        self.execute(&ops::GetGroupBySubscriptionId::new(subscription_id))
-            .await
-    }
-
-    /// E16: set (or clear with `None`) the subscription that verifies a group.
-    pub async fn set_subscription_admin_verified(
-        &self,
-        group_id: impl Into<IdArg<GroupId>>,
-        subscription_id: Option<SubscriptionId>,
-    ) -> Result<SubscriptionVerified, GroupsError> {
-        self.execute(&ops::SetSubscriptionAdminVerified::new(
-            group_id,
-            subscription_id,
-        ))
-        .await
-    }
-
-    /// Any endpoint: method, path under the base URL, optional JSON body;
-    /// the JSON answer (`null` for an empty 2xx body).
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, GroupsError> {
-        self.execute(&ops::RawRequest::new(method, path, body))
-            .await
+    fn into_future(self) -> Self::IntoFuture {
+        self.send()
     }
 }

@@ -112,6 +112,19 @@ pub enum GroupsError {
     /// refresh). The message never contains a token.
     #[error("token provider: {0}")]
     Token(String),
+
+    /// The service's answer was valid HTTP and JSON but not what the
+    /// protocol promises (for example a batch answer that does not mention
+    /// the identity it was asked about). Not the caller's fault; the message
+    /// says what was missing.
+    #[error("unexpected response: {0}")]
+    UnexpectedResponse(String),
+
+    /// A driver broke the exchange's contract (for example fed a response
+    /// when no request was outstanding): a bug in the calling code or the
+    /// SDK, never the caller's input or the server.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 fn last_suffix(last: &Option<Box<GroupsError>>) -> String {
@@ -137,6 +150,16 @@ impl GroupsError {
     /// An invalid-input error with `message`.
     pub fn invalid_input(message: impl Into<String>) -> Self {
         GroupsError::InvalidInput(message.into())
+    }
+
+    /// An unexpected-response error with `message`.
+    pub fn unexpected_response(message: impl Into<String>) -> Self {
+        GroupsError::UnexpectedResponse(message.into())
+    }
+
+    /// An internal error with `message`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        GroupsError::Internal(message.into())
     }
 
     /// The innermost error: for [`GroupsError::RetriesExhausted`] and

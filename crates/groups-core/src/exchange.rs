@@ -146,12 +146,6 @@ impl Exchange {
         }
     }
 
-    /// Override the method class derived from the request method.
-    pub fn with_method_class(mut self, class: MethodClass) -> Self {
-        self.class = class;
-        self
-    }
-
     /// The absolute deadline, once the first `poll_action` has fixed it.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
@@ -188,6 +182,18 @@ impl Exchange {
         }
     }
 
+    /// Decide retries as for `class` instead of the request's HTTP method
+    /// (an operation may know better: a batch POST is idempotent in effect).
+    pub fn with_method_class(mut self, class: MethodClass) -> Self {
+        self.class = class;
+        self
+    }
+
+    /// The class retries are decided for.
+    pub fn method_class(&self) -> MethodClass {
+        self.class
+    }
+
     fn far_future() -> Instant {
         Instant::from_elapsed(Duration::MAX)
     }
@@ -201,7 +207,7 @@ impl Exchange {
         }
         if let State::Finished(result) = &mut self.state {
             return Action::Done(result.take().unwrap_or_else(|| {
-                Err(GroupsError::invalid_input(
+                Err(GroupsError::internal(
                     "poll_action called after the exchange returned Done",
                 ))
             }));
@@ -226,7 +232,7 @@ impl Exchange {
         match self.provider.poll_authorization(now) {
             AuthPoll::Ready(auth) => {
                 let Some(template) = self.template.as_ref() else {
-                    let e = GroupsError::invalid_input("exchange has no request to send");
+                    let e = GroupsError::internal("exchange has no request to send");
                     self.finish(Err(e));
                     return self.poll_action(now);
                 };
@@ -314,7 +320,7 @@ impl Exchange {
             State::AwaitingResponse => self.on_response(response, now, jitter),
             _ => {
                 if !self.is_finished() {
-                    self.finish(Err(GroupsError::invalid_input(
+                    self.finish(Err(GroupsError::internal(
                         "handle_response called while no request was outstanding",
                     )));
                 }
@@ -392,7 +398,7 @@ impl Exchange {
             }
             _ => {
                 if !self.is_finished() {
-                    self.finish(Err(GroupsError::invalid_input(
+                    self.finish(Err(GroupsError::internal(
                         "handle_transport_error called while no request was outstanding",
                     )));
                 }

@@ -20,11 +20,12 @@
 //! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
 //! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`] |
 //! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
-//! | [`ops`] | one [`Operation`] per endpoint, plus [`RawRequest`](ops::RawRequest) |
+//! | [`ops`] | the endpoint table: one [`Operation`] per endpoint, defined once, plus [`RawRequest`](ops::RawRequest) |
 //! | [`retry`] | [`RetryPolicy`] and its decision function |
 //! | [`exchange`] | [`Exchange`]: `poll_action(now) -> Send / Wait / Done` |
-//! | [`client`] | [`GroupsClient`]: the methods users call |
+//! | [`client`] | [`GroupsClient`]: the methods users call, each returning a [`Call`] builder |
 //! | [`transport`] | the [`Transport`] trait a runtime implements |
+//! | `test_util` | feature `test-util`: a scripted transport on a simulated clock and a tiny executor, for tests |
 //!
 //! ```
 //! use bytes::Bytes;
@@ -55,10 +56,12 @@ pub mod exchange;
 pub mod ops;
 pub mod retry;
 pub mod scopes;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 pub mod transport;
 
 pub use auth::{AccessTokenProvider, AuthPoll, NoAuth, TokenProvider};
-pub use client::GroupsClient;
+pub use client::{Call, CallFuture, GroupsClient};
 pub use config::{BaseUrl, ClientConfig, Environment};
 pub use error::{DecodeError, GroupsAPIError, GroupsError};
 pub use exchange::{Action, Exchange};

@@ -9,8 +9,12 @@
 //!
 //! | | idempotent (GET, PUT, DELETE, HEAD, OPTIONS) | non-idempotent (POST, PATCH) |
 //! | --- | --- | --- |
-//! | statuses retried | 429, 500, 502, 503, 504 | 429, 503 only |
+//! | statuses retried | 429, 500, 502, 503, 504 | 429 only |
 //! | transport failures retried | connect, timeout, I/O | connect only (the request was never sent) |
+//!
+//! The class comes from the operation, not only the method: the batch
+//! membership POST is idempotent in effect (each verb moves a membership to a
+//! target state) and is retried like a PUT, while `create_group` is not.
 //!
 //! TLS, body-too-large, refused and other transport failures are never
 //! retried. Up to [`RetryPolicy::max_retries`] retries (default 5); the wait is
@@ -43,9 +47,11 @@ use crate::transport::TransportErrorKind;
 
 /// Statuses retried for idempotent calls.
 pub const IDEMPOTENT_RETRY_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
-/// Statuses retried for non-idempotent calls: the request provably was not
-/// processed.
-pub const NON_IDEMPOTENT_RETRY_STATUSES: [u16; 2] = [429, 503];
+/// Statuses retried for non-idempotent calls. Only 429: a rate limiter
+/// refuses before the request is processed. A 503 proves nothing (a proxy
+/// may answer it after the service applied the request), so a
+/// non-idempotent call answered 503 is not repeated.
+pub const NON_IDEMPOTENT_RETRY_STATUSES: [u16; 1] = [429];
 /// Statuses whose `Retry-After` header is honoured.
 pub const RETRY_AFTER_STATUSES: [u16; 2] = [429, 503];
 

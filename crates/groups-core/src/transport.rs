@@ -317,6 +317,10 @@ impl<T: Transport + ?Sized> Transport for &T {
     fn now(&self) -> Instant {
         (**self).now()
     }
+
+    fn enforces_deadline(&self) -> bool {
+        (**self).enforces_deadline()
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
@@ -333,5 +337,30 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 
     fn now(&self) -> Instant {
         (**self).now()
+    }
+
+    fn enforces_deadline(&self) -> bool {
+        (**self).enforces_deadline()
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        (**self).send(request)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
+        (**self).sleep_until(deadline)
+    }
+
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+
+    fn enforces_deadline(&self) -> bool {
+        (**self).enforces_deadline()
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{
-    RefreshingProvider, SimTransport, Step, block_on, fixture, json, respond, types_fixture,
+    RefreshingProvider, ScriptedTransport, Step, block_on, fixture, json, respond, types_fixture,
 };
 use groups_core::auth::AccessTokenProvider;
 use groups_core::client::GroupsClient;
@@ -30,8 +30,8 @@ fn config() -> ClientConfig {
         .with_jitter_seed(7)
 }
 
-fn client(steps: Vec<Step>) -> (GroupsClient<SimTransport>, SimTransport) {
-    let t = SimTransport::new(steps);
+fn client(steps: Vec<Step>) -> (GroupsClient<ScriptedTransport>, ScriptedTransport) {
+    let t = ScriptedTransport::new(steps);
     let c = GroupsClient::new(
         t.clone(),
         config(),
@@ -45,13 +45,13 @@ fn gid() -> GroupId {
 }
 
 /// The one recorded request equals what `op` builds, plus Authorization.
-fn assert_sent_what_op_builds(t: &SimTransport, op: &impl Operation) {
+fn assert_sent_what_op_builds(t: &ScriptedTransport, op: &impl Operation) {
     let sent = t.requests();
     assert_eq!(sent.len(), 1);
     let sent = &sent[0];
     let built = op.build_request(&config()).unwrap();
     assert_eq!(sent.method, built.method());
-    assert_eq!(sent.uri, built.uri().to_string());
+    assert_eq!(&sent.uri, built.uri());
     assert_eq!(sent.body, built.body());
     let mut headers = sent.headers.clone();
     let auth = headers.remove("authorization").expect("authorization sent");
@@ -92,7 +92,7 @@ fn every_client_method_sends_what_its_operation_builds() {
 
     case!(
         fixture("get_my_groups.response.json"),
-        |c| c.get_my_groups(&statuses),
+        |c| c.get_my_groups().statuses(statuses.iter().cloned()),
         ops::GetMyGroups::new().statuses(statuses.iter().cloned())
     );
     case!(
@@ -107,7 +107,7 @@ fn every_client_method_sends_what_its_operation_builds() {
     );
     case!(
         group,
-        |c| c.get_group(GID, &include),
+        |c| c.get_group(GID).include(include.iter().cloned()),
         ops::GetGroup::new(gid()).include(include.iter().cloned())
     );
     case!(
@@ -127,7 +127,7 @@ fn every_client_method_sends_what_its_operation_builds() {
     );
     case!(
         types_fixture("get_children.response.json"),
-        |c| c.get_children(gid(), &include),
+        |c| c.get_children(gid()).include(include.iter().cloned()),
         ops::GetChildren::new(gid()).include(include.iter().cloned())
     );
     case!(
@@ -167,15 +167,21 @@ fn every_client_method_sends_what_its_operation_builds() {
     );
     case!(
         fixture("set_subscription_admin_verified.response.json"),
-        |c| c.set_subscription_admin_verified(gid(), Some(sid)),
-        ops::SetSubscriptionAdminVerified::new(gid(), Some(sid))
+        |c| c.set_subscription_admin_verified(gid(), sid),
+        ops::SetSubscriptionAdminVerified::new(gid(), sid)
+    );
+    case!(
+        fixture("set_subscription_admin_verified.response.json"),
+        |c| c.clear_subscription_admin_verified(gid()),
+        ops::ClearSubscriptionAdminVerified::new(gid())
     );
     case!(
         "{}",
-        |c| c.request(Method::POST, "/v2/future", Some(&raw_body)),
-        ops::RawRequest::new(Method::POST, "/v2/future", Some(&raw_body))
+        |c| c.request(Method::POST, "/v2/future").json(&raw_body),
+        ops::RawRequest::new(Method::POST, "/v2/future").json(&raw_body)
     );
-    assert_eq!(checked, 17);
+    // Every operation of the endpoint table, plus the raw request.
+    assert_eq!(checked, ops::ENDPOINTS.len() + 1);
 }
 
 #[test]
@@ -184,7 +190,7 @@ fn execute_passes_extra_query_params_through() {
     let op = ops::GetMyGroups::new().query_param("page", "2");
     block_on(c.execute(&op)).unwrap();
     assert_sent_what_op_builds(&t, &op);
-    assert!(t.requests()[0].uri.ends_with("/v2/groups/my_groups?page=2"));
+    assert_eq!(t.requests()[0].path(), "/v2/groups/my_groups?page=2");
 }
 
 #[test]
@@ -194,7 +200,7 @@ fn retries_503_503_200_sleeping_on_the_transport_clock() {
         respond(503, "{}"),
         respond(200, "[]"),
     ]);
-    let groups = block_on(c.get_my_groups(&[])).unwrap();
+    let groups = block_on(c.get_my_groups()).unwrap();
     assert!(groups.is_empty());
     let sent = t.requests();
     assert_eq!(sent.len(), 3);
@@ -223,7 +229,7 @@ fn jitter_seed_makes_the_backoff_reproducible() {
             respond(503, "{}"),
             respond(200, "[]"),
         ]);
-        block_on(c.get_my_groups(&[])).unwrap();
+        block_on(c.get_my_groups()).unwrap();
         t.sleeps()
     };
     assert_eq!(run(), run());
@@ -236,7 +242,7 @@ fn exhaustion_surfaces_the_last_status() {
             .map(|_| respond(502, r#"{"code":"UPSTREAM","detail":"x"}"#))
             .collect(),
     );
-    let err = block_on(c.get_group(GID, &[])).unwrap_err();
+    let err = block_on(c.get_group(GID)).unwrap_err();
     assert!(
         matches!(err, GroupsError::RetriesExhausted { attempts: 6, .. }),
         "{err}"
@@ -268,8 +274,63 @@ fn batch_is_retried_after_a_connect_failure() {
 }
 
 #[test]
+fn batch_post_is_retried_on_503_and_create_post_is_not() {
+    let iid: IdentityId = "9e8d7c6b-5a49-4382-a1b0-c0ffee000001".parse().unwrap();
+    let actions = BatchMembershipActions::new().add_members([iid], GroupRole::Member);
+    let (c, t) = client(vec![
+        respond(503, "{}"),
+        respond(200, &fixture("batch_membership_action.add.response.json")),
+    ]);
+    block_on(c.batch_membership_action(GID, &actions)).unwrap();
+    assert_eq!(t.requests().len(), 2, "a batch is idempotent in effect");
+
+    let (c, t) = client(vec![respond(503, "{}")]);
+    let err = block_on(c.create_group(GroupCreate::new("n"))).unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(
+        t.requests().len(),
+        1,
+        "a create must not be repeated on 503"
+    );
+}
+
+#[test]
+fn transports_behind_references_and_smart_pointers_keep_their_deadline_promise() {
+    use groups_core::transport::Transport;
+    let t = ScriptedTransport::new([]).with_enforces_deadline(true);
+    assert!(t.enforces_deadline());
+    assert!((&t).enforces_deadline());
+    assert!(std::sync::Arc::new(t.clone()).enforces_deadline());
+    assert!(Box::new(t.clone()).enforces_deadline());
+    let dynamic: std::sync::Arc<ScriptedTransport> = std::sync::Arc::new(t.clone());
+    assert!((&dynamic).enforces_deadline());
+    // And the client honours it: with an enforcing transport, a hanging send
+    // is not raced against a second timer (no sleep is asked for).
+    let t = ScriptedTransport::new([respond(200, "[]")]).with_enforces_deadline(true);
+    let c = GroupsClient::new(
+        std::sync::Arc::new(t.clone()),
+        config().with_deadline(Some(Duration::from_secs(5))),
+        AccessTokenProvider::new("tok-abc").unwrap(),
+    );
+    block_on(c.get_my_groups()).unwrap();
+    assert_eq!(t.timers_created(), 0);
+    let t = ScriptedTransport::new([respond(200, "[]")]);
+    let c = GroupsClient::new(
+        std::sync::Arc::new(t.clone()),
+        config().with_deadline(Some(Duration::from_secs(5))),
+        AccessTokenProvider::new("tok-abc").unwrap(),
+    );
+    block_on(c.get_my_groups()).unwrap();
+    assert_eq!(
+        t.timers_created(),
+        1,
+        "a non-enforcing transport races one timer"
+    );
+}
+
+#[test]
 fn overall_deadline_bounds_a_hanging_request() {
-    let t = SimTransport::new([Step::Elapse(Duration::from_secs(1), Box::new(Step::Hang))]);
+    let t = ScriptedTransport::new([Step::Elapse(Duration::from_secs(1), Box::new(Step::Hang))]);
     let cfg = config().with_deadline(Some(Duration::from_secs(5)));
     let c = GroupsClient::new(t.clone(), cfg, AccessTokenProvider::new("tok-abc").unwrap());
     let err = block_on(c.get_statuses()).unwrap_err();
@@ -282,7 +343,7 @@ fn overall_deadline_bounds_a_hanging_request() {
 
 #[test]
 fn deadline_stops_retrying_when_the_next_attempt_would_be_late() {
-    let t = SimTransport::new([Step::Elapse(
+    let t = ScriptedTransport::new([Step::Elapse(
         Duration::from_millis(900),
         Box::new(respond(503, "{}")),
     )]);
@@ -296,7 +357,7 @@ fn deadline_stops_retrying_when_the_next_attempt_would_be_late() {
 
 #[test]
 fn refresh_on_401_goes_through_the_same_transport() {
-    let t = SimTransport::new([
+    let t = ScriptedTransport::new([
         respond(401, r#"{"code":"INVALID_TOKEN","detail":"expired"}"#),
         respond(200, r#"{"access_token":"fresh"}"#),
         respond(200, "{}"),
@@ -316,7 +377,7 @@ fn refresh_on_401_goes_through_the_same_transport() {
 fn invalid_input_sends_nothing() {
     let (c, t) = client(vec![]);
     assert!(
-        block_on(c.get_group("nope", &[]))
+        block_on(c.get_group("nope"))
             .unwrap_err()
             .is_invalid_input()
     );
@@ -335,7 +396,7 @@ fn error_statuses_become_api_errors() {
         403,
         &fixture("error.403.forbidden.json"),
     ))]);
-    let err = block_on(c.get_group(GID, &[])).unwrap_err();
+    let err = block_on(c.get_group(GID)).unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN));
     assert!(err.api_error().unwrap().provided_scopes.is_some());
 }
@@ -344,13 +405,13 @@ fn error_statuses_become_api_errors() {
 fn clones_share_state_and_futures_are_send() {
     fn assert_send<T: Send>(_: &T) {}
     fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
-    assert_send_sync_clone::<GroupsClient<SimTransport>>();
+    assert_send_sync_clone::<GroupsClient<ScriptedTransport>>();
     let (c, t) = client(vec![respond(200, "[]"), respond(200, "[]")]);
     let c2 = c.clone();
-    let fut = c2.get_my_groups(&[]);
+    let fut = c2.get_my_groups();
     assert_send(&fut);
     block_on(fut).unwrap();
-    block_on(c.get_my_groups(&[])).unwrap();
+    block_on(c.get_my_groups()).unwrap();
     assert_eq!(t.requests().len(), 2);
     let debug = format!("{c:?}");
     assert!(!debug.contains("tok-abc"), "{debug}");
@@ -360,7 +421,7 @@ fn clones_share_state_and_futures_are_send() {
     std::thread::scope(|s| {
         for _ in 0..8 {
             let c = c.clone();
-            s.spawn(move || block_on(c.get_my_groups(&[])).unwrap());
+            s.spawn(move || block_on(c.get_my_groups()).unwrap());
         }
     });
     assert_eq!(t.requests().len(), 8);

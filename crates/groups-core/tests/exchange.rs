@@ -11,7 +11,7 @@ use groups_core::auth::{AccessTokenProvider, NoAuth, TokenProvider};
 use groups_core::error::GroupsError;
 use groups_core::exchange::{Action, Exchange};
 use groups_core::ops::{GetGroup, Operation};
-use groups_core::retry::{Jitter, RetryPolicy};
+use groups_core::retry::{Jitter, MethodClass, RetryPolicy};
 use groups_core::transport::{Instant, TransportError, TransportErrorKind};
 
 const URL: &str = "https://groups.api.globus.org/v2/groups/my_groups";
@@ -222,18 +222,42 @@ fn post_is_not_retried_after_500_or_timeout_or_io() {
 }
 
 #[test]
-fn post_is_retried_after_429_503_and_connect_failures() {
+fn post_is_retried_after_429_and_connect_failures() {
     let mut ex = exchange(post(), None);
     let (r, sends, _) = drive(
         &mut ex,
         vec![
             Ok(json(429, "{}")),
-            Ok(json(503, "{}")),
             Err(TransportErrorKind::Connect),
             Ok(json(201, "{}")),
         ],
     );
     assert_eq!(r.unwrap().status(), 201);
+    assert_eq!(sends.len(), 3);
+}
+
+#[test]
+fn post_is_not_retried_after_503_a_proxy_may_send_it_after_processing() {
+    let mut ex = exchange(post(), None);
+    let (r, sends, _) = drive(&mut ex, vec![Ok(json(503, "{}"))]);
+    assert_eq!(r.unwrap().status(), 503);
+    assert_eq!(sends.len(), 1);
+}
+
+#[test]
+fn a_post_declared_idempotent_is_retried_like_a_put() {
+    let mut ex = exchange(post(), None).with_method_class(MethodClass::Idempotent);
+    assert_eq!(ex.method_class(), MethodClass::Idempotent);
+    let (r, sends, _) = drive(
+        &mut ex,
+        vec![
+            Ok(json(503, "{}")),
+            Ok(json(502, "{}")),
+            Err(TransportErrorKind::Timeout),
+            Ok(json(200, "{}")),
+        ],
+    );
+    assert_eq!(r.unwrap().status(), 200);
     assert_eq!(sends.len(), 4);
 }
 
@@ -287,11 +311,9 @@ fn deadline_passing_while_a_request_is_outstanding() {
     );
     // A late response is ignored once finished.
     ex.handle_response(json(200, "[]"), at(2200), Jitter::ZERO);
-    assert!(
-        expect_done(&mut ex, at(2200))
-            .unwrap_err()
-            .is_invalid_input()
-    );
+    // Polling again after Done is the driver's mistake: an internal error.
+    let err = expect_done(&mut ex, at(2200)).unwrap_err();
+    assert!(matches!(err, GroupsError::Internal(_)), "{err}");
 }
 
 #[test]
@@ -454,12 +476,15 @@ fn no_auth_sends_no_authorization_even_if_the_request_had_one() {
 fn misuse_is_reported_not_panicked() {
     let mut ex = exchange(get(), None);
     ex.handle_response(response(200, None, ""), at(0), Jitter::ZERO);
-    assert!(expect_done(&mut ex, at(0)).unwrap_err().is_invalid_input());
+    // A driver's mistake is an internal error, not the caller's input.
+    let err = expect_done(&mut ex, at(0)).unwrap_err();
+    assert!(matches!(err, GroupsError::Internal(_)), "{err}");
     let mut ex = exchange(get(), None);
     expect_send(&mut ex, at(0));
     ex.handle_response(json(200, "[]"), at(1), Jitter::ZERO);
     assert!(expect_done(&mut ex, at(1)).is_ok());
-    assert!(expect_done(&mut ex, at(2)).unwrap_err().is_invalid_input());
+    let err = expect_done(&mut ex, at(2)).unwrap_err();
+    assert!(matches!(err, GroupsError::Internal(_)), "{err}");
 }
 
 #[test]

@@ -369,7 +369,7 @@ fn e15_get_group_by_subscription_id_request() {
 #[test]
 fn e16_set_subscription_admin_verified_requests() {
     let sid: SubscriptionId = SID.parse().unwrap();
-    let r = SetSubscriptionAdminVerified::new(gid(), Some(sid))
+    let r = SetSubscriptionAdminVerified::new(gid(), sid)
         .build_request(&ctx())
         .unwrap();
     check(
@@ -382,9 +382,15 @@ fn e16_set_subscription_admin_verified_requests() {
         value(std::str::from_utf8(r.body()).unwrap()),
         value(&fixture("set_subscription_admin_verified.request.json"))
     );
-    let r = SetSubscriptionAdminVerified::new(gid(), None::<SubscriptionId>)
+    let r = ClearSubscriptionAdminVerified::new(gid())
         .build_request(&ctx())
         .unwrap();
+    check(
+        &r,
+        Method::PUT,
+        &format!("{BASE}/v2/groups/{GID}/subscription_admin_verified"),
+        Some(r#"{"subscription_admin_verified_id":null}"#),
+    );
     // Clearing sends the required key with an explicit null, exactly.
     assert_eq!(
         std::str::from_utf8(r.body()).unwrap(),
@@ -446,14 +452,18 @@ fn extra_query_params_on_every_operation_merge_last_and_override() {
         GetGroupBySubscriptionId::new(SID)
             .query_param("x", "a b")
             .build_request(&ctx()),
-        SetSubscriptionAdminVerified::new(gid(), None::<SubscriptionId>)
+        SetSubscriptionAdminVerified::new(gid(), SID)
             .query_param("x", "a b")
             .build_request(&ctx()),
-        RawRequest::new(Method::GET, "/v2/future", None)
+        ClearSubscriptionAdminVerified::new(gid())
+            .query_param("x", "a b")
+            .build_request(&ctx()),
+        RawRequest::new(Method::GET, "/v2/future")
             .query_param("x", "a b")
             .build_request(&ctx()),
     ];
-    assert_eq!(reqs.len(), 17);
+    // Every operation of the endpoint table, plus the raw request.
+    assert_eq!(reqs.len(), groups_core::ops::ENDPOINTS.len() + 1);
     for r in reqs {
         let r = r.unwrap();
         assert_eq!(r.uri().query(), Some("x=a%20b"), "{}", r.uri());
@@ -480,7 +490,7 @@ fn unparsable_ids_never_reach_the_wire() {
         GetGroupBySubscriptionId::new("x")
             .build_request(&ctx())
             .unwrap_err(),
-        SetSubscriptionAdminVerified::new(gid(), Some("nope"))
+        SetSubscriptionAdminVerified::new(gid(), "nope")
             .build_request(&ctx())
             .unwrap_err(),
     ];
@@ -511,7 +521,8 @@ fn custom_base_url_with_path_prefix_and_app_name() {
 #[test]
 fn raw_request_paths_and_bodies() {
     let body = serde_json::json!({"a": 1});
-    let r = RawRequest::new(Method::PATCH, "/v2/groups/x y:z", Some(&body))
+    let r = RawRequest::new(Method::PATCH, "/v2/groups/x y:z")
+        .json(&body)
         .build_request(&ctx())
         .unwrap();
     check(
@@ -523,17 +534,25 @@ fn raw_request_paths_and_bodies() {
     let r = RawRequest::new(
         Method::GET,
         "https://groups.api.globus.org/v2/groups/statuses",
-        None,
     )
     .build_request(&ctx())
     .unwrap();
     check(&r, Method::GET, &format!("{BASE}/v2/groups/statuses"), None);
-    let err = RawRequest::new(Method::GET, "https://evil.example.org/v2/groups", None)
+    let err = RawRequest::new(Method::GET, "https://evil.example.org/v2/groups")
         .build_request(&ctx())
         .unwrap_err();
     assert!(err.is_invalid_input());
+    // A query inside the path would be encoded into the path (a silent 404):
+    // refused, naming the way to pass it.
+    for path in ["v2/groups/my_groups?statuses=active", "v2/groups#frag"] {
+        let err = RawRequest::new(Method::GET, path)
+            .build_request(&ctx())
+            .unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(err.to_string().contains("query_param"), "{err}");
+    }
 
-    let op = RawRequest::new(Method::DELETE, "v2/x", None);
+    let op = RawRequest::new(Method::DELETE, "v2/x");
     assert_eq!(
         op.parse_response(response(204, None, "")).unwrap(),
         serde_json::Value::Null
@@ -651,7 +670,7 @@ fn parses_every_success_fixture() {
         .unwrap();
     assert_eq!(s.subscription_id.to_string(), SID);
 
-    let v = SetSubscriptionAdminVerified::new(gid(), None::<SubscriptionId>)
+    let v = ClearSubscriptionAdminVerified::new(gid())
         .parse_response(ok(&fixture(
             "set_subscription_admin_verified.response.json",
         )))

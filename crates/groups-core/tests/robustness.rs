@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{SimTransport, Step, block_on, fixture, json, respond, response};
+use common::{ScriptedTransport, Step, block_on, fixture, json, respond, response};
 use groups_core::auth::{AccessTokenProvider, SecretString, TokenProvider};
 use groups_core::client::GroupsClient;
 use groups_core::config::ClientConfig;
@@ -101,7 +101,7 @@ fn success_parsing_never_panics_on_mutated_fixtures() {
             GetGroupBySubscriptionId::new("b7e3c2d1-58f4-4e0a-9c6d-3a1b2c4d5e6f")
                 .parse_response(r())
                 .err(),
-            RawRequest::new(http::Method::GET, "x", None)
+            RawRequest::new(http::Method::GET, "x")
                 .parse_response(r())
                 .err(),
         ];
@@ -155,7 +155,7 @@ fn token_never_appears_in_debug_or_display() {
         vec![respond(200, "not json")],
     ];
     for steps in scripts {
-        let t = SimTransport::new(steps);
+        let t = ScriptedTransport::new(steps);
         let c =
             GroupsClient::with_shared_auth(t.clone(), ClientConfig::default(), provider.clone());
         seen.push(format!("{c:?}"));

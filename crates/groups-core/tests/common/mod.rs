@@ -1,217 +1,28 @@
-//! Test helpers: a tiny executor, a scripted transport on a simulated clock,
-//! fixtures, and a refreshable token provider.
+//! Test helpers: fixtures and a refreshable token provider, beside the
+//! core's shared test support (`groups_core::test_util`).
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::VecDeque;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
 use groups_core::auth::{AuthPoll, TokenProvider, TokenTicket, bearer_header};
 use groups_core::error::GroupsError;
-use groups_core::transport::{Instant, Transport, TransportError, TransportErrorKind};
+use groups_core::transport::{Instant, TransportError};
 use http::HeaderValue;
 
-// ------------------------------------------------------------------ executor
-
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Run a future to completion on this thread. Every simulated future is
-/// ready or pending forever, so a pending poll without a wake-up is a bug in
-/// the test (reported instead of hanging).
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    let flag = Arc::new(Flag(AtomicBool::new(false)));
-    let waker = Waker::from(flag.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    for _ in 0..10_000 {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        assert!(
-            flag.0.swap(false, Ordering::SeqCst),
-            "future is stuck: pending without a wake-up"
-        );
-    }
-    panic!("future did not complete within 10000 polls");
-}
-
-// ------------------------------------------------------------------ transport
-
-/// What the scripted transport does with the next request.
-pub enum Step {
-    /// Answer with this response.
-    Respond(http::Response<Bytes>),
-    /// Fail with a transport error of this kind.
-    Fail(TransportErrorKind),
-    /// Never answer (the deadline must end the call).
-    Hang,
-    /// Let simulated time pass, then do the inner step.
-    Elapse(Duration, Box<Step>),
-}
-
-/// One request as the transport saw it.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub method: http::Method,
-    pub uri: String,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-    pub at: Instant,
-}
-
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-    pub fn body_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).expect("request body is JSON")
-    }
-}
-
-#[derive(Default)]
-struct SimState {
-    now: Instant,
-    script: VecDeque<Step>,
-    requests: Vec<Recorded>,
-    sleeps: Vec<Instant>,
-}
-
-/// A transport on a simulated clock: `sleep_until` jumps the clock, `send`
-/// records the request and plays the next scripted step.
-#[derive(Clone, Default)]
-pub struct SimTransport {
-    state: Arc<Mutex<SimState>>,
-}
-
-impl SimTransport {
-    pub fn new(steps: impl IntoIterator<Item = Step>) -> Self {
-        let t = SimTransport::default();
-        t.state.lock().unwrap().script.extend(steps);
-        t
-    }
-    pub fn push(&self, step: Step) {
-        self.state.lock().unwrap().script.push_back(step);
-    }
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().unwrap().requests.clone()
-    }
-    pub fn sleeps(&self) -> Vec<Instant> {
-        self.state.lock().unwrap().sleeps.clone()
-    }
-    pub fn remaining_steps(&self) -> usize {
-        self.state.lock().unwrap().script.len()
-    }
-    pub fn clock(&self) -> Instant {
-        self.state.lock().unwrap().now
-    }
-}
-
-type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl Transport for SimTransport {
-    fn send(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
-        let mut st = self.state.lock().unwrap();
-        let (parts, body) = request.into_parts();
-        let at = st.now;
-        st.requests.push(Recorded {
-            method: parts.method,
-            uri: parts.uri.to_string(),
-            headers: parts.headers,
-            body,
-            at,
-        });
-        let mut step = st
-            .script
-            .pop_front()
-            .expect("unexpected request: script exhausted");
-        loop {
-            match step {
-                Step::Elapse(d, inner) => {
-                    st.now = st.now + d;
-                    step = *inner;
-                }
-                Step::Respond(r) => return Box::pin(std::future::ready(Ok(r))) as BoxFut<_>,
-                Step::Fail(kind) => {
-                    return Box::pin(std::future::ready(Err(TransportError::new(
-                        kind,
-                        "scripted failure",
-                    ))));
-                }
-                Step::Hang => return Box::pin(std::future::pending()),
-            }
-        }
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
-        // Time passes only when the sleep is polled (like a real timer), so a
-        // send that wins a race against the sleep does not move the clock.
-        let state = Arc::clone(&self.state);
-        std::future::poll_fn(move |_cx| {
-            let mut st = state.lock().unwrap();
-            st.sleeps.push(deadline);
-            if deadline > st.now {
-                st.now = deadline;
-            }
-            Poll::Ready(())
-        })
-    }
-
-    fn now(&self) -> Instant {
-        self.state.lock().unwrap().now
-    }
-}
-
-// ------------------------------------------------------------------ responses
-
-pub fn response(
-    status: u16,
-    content_type: Option<&str>,
-    body: impl Into<Bytes>,
-) -> http::Response<Bytes> {
-    let mut b = http::Response::builder().status(status);
-    if let Some(ct) = content_type {
-        b = b.header("content-type", ct);
-    }
-    b.body(body.into()).unwrap()
-}
-
-pub fn json(status: u16, body: &str) -> http::Response<Bytes> {
-    response(status, Some("application/json"), body.to_owned())
-}
-
-pub fn with_header(
-    mut r: http::Response<Bytes>,
-    name: &'static str,
-    value: &str,
-) -> http::Response<Bytes> {
-    r.headers_mut()
-        .insert(name, HeaderValue::from_str(value).unwrap());
-    r
-}
-
-pub fn respond(status: u16, body: &str) -> Step {
-    Step::Respond(json(status, body))
-}
+// The executor, the scripted transport and the response helpers are the
+// core's shared test support.
+#[allow(unused_imports)]
+pub use groups_core::test_util::{
+    Recorded, ScriptedTransport, Step, block_on, json, respond, response, with_header,
+};
 
 // ------------------------------------------------------------------ fixtures
 
-/// One of our own hand-written fixtures in `tests/fixtures` (issue 2: the
-/// shared fixtures are never copied here).
+/// One of our own hand-written fixtures in `tests/fixtures` (the shared
+/// fixture set is read from `GROUPS_FIXTURES_DIR`, never copied here).
 pub fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

@@ -1,0 +1,333 @@
+//! One operation per Groups endpoint: build an `http::Request`, parse an
+//! `http::Response`.
+//!
+//! Every endpoint is defined exactly once, in [`endpoints`](self#endpoints)
+//! (the `endpoints!` table in `ops/endpoints.rs`): its method, path template,
+//! required arguments, list-valued query parameters, body, output type and
+//! retry class. From that one definition the table generates the operation
+//! struct (for people who drive the core themselves), its [`Operation`]
+//! implementation, the [`GroupsClient`](crate::GroupsClient) method of the
+//! same name returning a [`Call`](crate::client::Call) builder, that
+//! builder's setters, and the row of [`ENDPOINTS`].
+//!
+//! Building validates the input first (ids, empty or ambiguous batches), so
+//! bad input never reaches the wire. Every operation accepts extra
+//! pass-through query parameters ([`RequestOptions::query_param`], merged
+//! last so they override the operation's own) and extra headers. List
+//! parameters are comma-joined.
+//!
+//! # Endpoints
+//!
+//! [`ENDPOINTS`] lists every operation with its method and path; the table
+//! of the crate guide is checked against it by a test.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use groups_core::config::ClientConfig;
+//! use groups_core::ops::{GetMyGroups, Operation};
+//! use groups_types::MembershipStatus;
+//!
+//! let op = GetMyGroups::new()
+//!     .statuses([MembershipStatus::Active, MembershipStatus::Invited])
+//!     .query_param("extra", "1");
+//! let request = op.build_request(&ClientConfig::default()).unwrap();
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://groups.api.globus.org/v2/groups/my_groups?statuses=active%2Cinvited&extra=1"
+//! );
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .header("content-type", "application/json")
+//!     .body(Bytes::from_static(b"[]"))
+//!     .unwrap();
+//! assert!(op.parse_response(response).unwrap().is_empty());
+//! ```
+//!
+//! # Adding an endpoint
+//!
+//! 1. Add one entry to the `endpoints!` table in `ops/endpoints.rs`: the
+//!    struct name and method name (globus-sdk's name; it is also the
+//!    operation's [`NAME`](Operation::NAME) in traces), HTTP method, path
+//!    template, retry class, output type, required arguments, list query
+//!    parameters, body and input check.
+//! 2. If its output is a new document, add the model to `groups-types`
+//!    (with a fixture and a round-trip property).
+//! 3. Add the route and its rule to the emulator (`groups-emulator`), which
+//!    the `every_endpoint_is_served` test checks against [`ENDPOINTS`].
+//! 4. Add a request/response test in `groups-core/tests/ops.rs`.
+//!
+//! Nothing else lists the endpoints: the client method, the builder setters
+//! and the [`ENDPOINTS`] row come from the table.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::ops::Deref;
+
+use bytes::Bytes;
+use groups_types::{GroupId, IdParseError, IdentityId, SubscriptionId};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+
+use crate::config::ClientConfig;
+use crate::error::{GroupsAPIError, GroupsError, decode_json};
+use crate::retry::MethodClass;
+
+mod endpoints;
+mod raw;
+
+pub use endpoints::*;
+pub use raw::RawRequest;
+
+/// One Groups endpoint: how to build its request and parse its response.
+///
+/// `build_request` never adds `Authorization`; the
+/// [`Exchange`](crate::exchange::Exchange) adds it to every attempt.
+pub trait Operation {
+    /// The typed result.
+    type Output;
+
+    /// The operation's name, as globus-sdk names the method (e.g.
+    /// `get_group`); transports put it in their tracing spans through
+    /// [`RequestMeta`](crate::transport::RequestMeta). Every operation must
+    /// name itself, so a new one cannot borrow another's name in traces.
+    const NAME: &'static str;
+
+    /// Build the request against `ctx` (base URL and default headers).
+    /// Invalid input is an [`GroupsError::InvalidInput`] naming the problem.
+    fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError>;
+
+    /// Parse the final response: any 2xx decodes into the output (a decode
+    /// error names the JSON path); any other status is an API error.
+    fn parse_response(&self, response: http::Response<Bytes>) -> Result<Self::Output, GroupsError>;
+
+    /// Whether repeating this request is safe, which decides what the
+    /// retry policy may retry. The default follows the HTTP method
+    /// ([`MethodClass::of`]); an operation whose POST is idempotent in
+    /// effect (the batch membership call) says so.
+    fn method_class(&self, request: &http::Request<Bytes>) -> MethodClass {
+        MethodClass::of(request.method())
+    }
+}
+
+/// Operations that carry [`RequestOptions`] (every operation of this
+/// module), so a [`Call`](crate::client::Call) can offer `query_param` and
+/// `header` whatever the operation.
+pub trait HasRequestOptions {
+    /// The extra query parameters and headers.
+    fn options_mut(&mut self) -> &mut RequestOptions;
+}
+
+/// An id given by the caller, parsed or not yet: typed ids, UUIDs and strings
+/// all convert into it, and a string that is not a UUID becomes an
+/// invalid-input error when the request is built (never on the wire).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdArg<I>(Result<I, IdParseError>);
+
+impl<I: Copy> IdArg<I> {
+    /// The id, or an invalid-input error naming the unparsable input.
+    pub fn get(&self) -> Result<I, GroupsError> {
+        self.0
+            .as_ref()
+            .copied()
+            .map_err(|e| GroupsError::invalid_input(e.to_string()))
+    }
+}
+
+macro_rules! id_args {
+    ($($id:ty),*) => {$(
+        impl From<$id> for IdArg<$id> {
+            fn from(id: $id) -> Self { IdArg(Ok(id)) }
+        }
+        impl From<&$id> for IdArg<$id> {
+            fn from(id: &$id) -> Self { IdArg(Ok(*id)) }
+        }
+        impl From<uuid::Uuid> for IdArg<$id> {
+            fn from(id: uuid::Uuid) -> Self { IdArg(Ok(<$id>::from(id))) }
+        }
+        impl From<&str> for IdArg<$id> {
+            fn from(s: &str) -> Self { IdArg(s.parse::<$id>()) }
+        }
+        impl From<String> for IdArg<$id> {
+            fn from(s: String) -> Self { IdArg(s.parse::<$id>()) }
+        }
+        impl From<&String> for IdArg<$id> {
+            fn from(s: &String) -> Self { IdArg(s.parse::<$id>()) }
+        }
+    )*};
+}
+id_args!(GroupId, IdentityId, SubscriptionId);
+
+/// A request payload, borrowed or owned: operations accept either `&payload`
+/// (nothing is copied) or `payload` by value.
+#[derive(Clone, Debug)]
+pub enum Payload<'a, T> {
+    /// Borrowed from the caller.
+    Borrowed(&'a T),
+    /// Owned by the operation.
+    Owned(T),
+}
+
+impl<T> Deref for Payload<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Payload::Borrowed(t) => t,
+            Payload::Owned(t) => t,
+        }
+    }
+}
+
+impl<T> From<T> for Payload<'_, T> {
+    fn from(t: T) -> Self {
+        Payload::Owned(t)
+    }
+}
+
+impl<'a, T> From<&'a T> for Payload<'a, T> {
+    fn from(t: &'a T) -> Self {
+        Payload::Borrowed(t)
+    }
+}
+
+/// Extra query parameters and headers, common to every operation.
+#[derive(Clone, Debug, Default)]
+pub struct RequestOptions {
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+}
+
+impl RequestOptions {
+    /// Add a pass-through query parameter. It is sent after the operation's
+    /// own parameters and replaces one of the same name.
+    pub fn query_param(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Add a header to this request (it overrides a default header of the
+    /// same name; `Authorization` is always set by the token provider).
+    pub fn header(&mut self, name: HeaderName, value: HeaderValue) -> &mut Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The extra query parameters, in order.
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// The extra headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+/// Percent-encode `s` for a query component: unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`) stay, everything else (including `,`) is `%XX`.
+pub fn encode_query_component(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// Percent-encode a path, keeping `/` (Python's `quote` rules).
+pub fn encode_path(s: &str) -> Cow<'_, str> {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/');
+    if s.bytes().all(keep) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn comma_join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(item);
+    }
+    s
+}
+
+/// Assemble a request: URL from base + path + merged query, default headers,
+/// `Content-Type: application/json` only with a body, then extra headers.
+fn assemble(
+    ctx: &ClientConfig,
+    method: Method,
+    path: &str,
+    own_query: &[(&str, String)],
+    options: &RequestOptions,
+    body: Option<Bytes>,
+) -> Result<http::Request<Bytes>, GroupsError> {
+    let mut url = ctx.base_url().join(path);
+    let mut params: Vec<(&str, &str)> = own_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (k, v) in &options.query {
+        match params.iter_mut().find(|(pk, _)| *pk == k.as_str()) {
+            Some(slot) => slot.1 = v.as_str(),
+            None => params.push((k.as_str(), v.as_str())),
+        }
+    }
+    for (i, (k, v)) in params.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        encode_query_component(&mut url, k);
+        url.push('=');
+        encode_query_component(&mut url, v);
+    }
+    let uri = http::Uri::try_from(url).map_err(|e| {
+        GroupsError::invalid_input(format!("cannot build request URL for {path:?}: {e}"))
+    })?;
+    let mut headers = ctx.default_headers().clone();
+    if body.is_some() {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    for (name, value) in &options.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let mut request = http::Request::new(body.unwrap_or_default());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+fn json_body<T: serde::Serialize + ?Sized>(value: &T) -> Result<Bytes, GroupsError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| GroupsError::invalid_input(format!("cannot serialize request body: {e}")))
+}
+
+/// Parse a final response: 2xx decodes into `T`, anything else is an API
+/// error.
+pub fn parse_json_response<T: serde::de::DeserializeOwned>(
+    response: http::Response<Bytes>,
+) -> Result<T, GroupsError> {
+    if !response.status().is_success() {
+        return Err(GroupsAPIError::from_response(response).into());
+    }
+    let (parts, body) = response.into_parts();
+    decode_json(parts.status, &parts.headers, body)
+}
+
+/// One row of [`ENDPOINTS`]: an operation as the wire sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointInfo {
+    /// The operation's (and the client method's) name, e.g. `get_group`.
+    pub name: &'static str,
+    /// The HTTP method, e.g. `"GET"`.
+    pub method: &'static str,
+    /// The path template under the base URL, e.g. `v2/groups/{group_id}`.
+    pub path: &'static str,
+}
