@@ -5,6 +5,9 @@
 //! `<operation>[.<case>].response.json` and `error.<status>.<kind>.json`.
 //! A name that maps to no model is an error, never a silent skip.
 //!
+//! Available only with the crate's `fixture` Cargo feature (off by default):
+//! `groups-types = { version = "0.1", features = ["fixture"] }`.
+//!
 //! ```
 //! use groups_types::fixture;
 //!

@@ -34,6 +34,14 @@
 //! let actions = BatchMembershipActions::new().add_members([me.identity_id], GroupRole::Manager);
 //! assert_eq!(actions.len(), 1);
 //! ```
+//!
+//! ## Cargo features
+//! * `fixture` (off by default): the `fixture` module, a conformance checker
+//!   that maps a fixture file name to its model and verifies the document
+//!   round-trips. It is test tooling, not data, so
+//!   only test suites enable it.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[macro_use]
 #[doc(hidden)]
@@ -42,6 +50,8 @@ pub mod macros;
 mod batch;
 mod enums;
 pub mod error_body;
+#[cfg(feature = "fixture")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fixture")))]
 pub mod fixture;
 mod group;
 mod ids;
