@@ -38,8 +38,7 @@
 //! ## Cargo features
 //! * `fixture` (off by default): the `fixture` module, a conformance checker
 //!   that maps a fixture file name to its model and verifies the document
-//!   round-trips. It is test tooling, not data, so
-//!   only test suites enable it.
+//!   round-trips. It is test tooling, not data, so only test suites enable it.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
