@@ -4,7 +4,9 @@
 //!
 //! The interpreter is `$GROUPS_PYTHON`, else `<workspace>/.venv/bin/python` (created by
 //! `cargo xtask ci`, which also sets `GROUPS_REQUIRE_PYTHON=1`). Without either, the test
-//! is skipped with a notice, unless `GROUPS_REQUIRE_PYTHON=1`, in which case it fails.
+//! is skipped with a notice, unless Python is required, in which case it fails. Python is
+//! required when `GROUPS_REQUIRE_PYTHON=1` or when `CI` is `true` or `1` (as CI services
+//! set it), so a CI run never passes without the conformance check.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,18 @@ fn find_python(root: &Path) -> Option<PathBuf> {
         root.join(".venv").join("bin").join("python")
     };
     venv.is_file().then_some(venv)
+}
+
+/// Why a missing Python is a failure rather than a skip, given the values of
+/// `GROUPS_REQUIRE_PYTHON` and `CI`; `None` when skipping is allowed.
+fn python_required(require_python: Option<&str>, ci: Option<&str>) -> Option<&'static str> {
+    if require_python == Some("1") {
+        Some("GROUPS_REQUIRE_PYTHON=1")
+    } else if ci.is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")) {
+        Some("CI is set (a CI run must check conformance)")
+    } else {
+        None
+    }
 }
 
 /// What the script printed, and how it ended.
@@ -135,13 +149,16 @@ async fn official_python_sdk_conforms_to_the_emulator() {
     assert!(script.is_file(), "missing {}", script.display());
 
     let Some(python) = find_python(root) else {
-        let required = std::env::var("GROUPS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "GROUPS_REQUIRE_PYTHON=1 but no Python: set GROUPS_PYTHON or run `cargo xtask ci` \
-             (it creates {}/.venv with tests/python/requirements.txt)",
-            root.display()
-        );
+        if let Some(why) = python_required(
+            std::env::var("GROUPS_REQUIRE_PYTHON").ok().as_deref(),
+            std::env::var("CI").ok().as_deref(),
+        ) {
+            panic!(
+                "{why} but no Python: set GROUPS_PYTHON or run `cargo xtask ci` \
+                 (it creates {}/.venv with tests/python/requirements.txt)",
+                root.display()
+            );
+        }
         eprintln!(
             "SKIPPED python_conformance: no GROUPS_PYTHON and no {}/.venv; \
              `cargo xtask ci` creates it",
@@ -192,4 +209,17 @@ fn summary_line_is_parsed() {
     assert_eq!(summary("3 passed, 2 failed"), Some((3, 2)));
     assert_eq!(summary("passed"), None);
     assert_eq!(summary(""), None);
+}
+
+#[test]
+fn python_is_required_under_ci_or_when_asked() {
+    assert!(python_required(Some("1"), None).is_some());
+    assert!(python_required(None, Some("true")).is_some());
+    assert!(python_required(None, Some("TRUE")).is_some());
+    assert!(python_required(None, Some("1")).is_some());
+    assert!(python_required(Some("0"), Some("true")).is_some());
+    assert_eq!(python_required(None, None), None);
+    assert_eq!(python_required(Some("0"), None), None);
+    assert_eq!(python_required(None, Some("false")), None);
+    assert_eq!(python_required(None, Some("")), None);
 }
