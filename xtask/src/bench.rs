@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--quick] [--only 1,2,..]`: the benchmarks of
-//! issue 7, in one command.
+//! `cargo xtask bench [--quick] [--only 1,2,..]`: every benchmark of the
+//! workspace (the workloads described in `BENCHMARKS.md`), in one command.
 //!
 //! 1. Prepares the outside parties: the conformance venv with globus-sdk
 //!    ([`crate::python::ensure_venv`]), a separate venv with the `fauxbus`
