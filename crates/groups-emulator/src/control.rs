@@ -7,17 +7,18 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
-use crate::server::{Failure, Shared, error_response, json_response};
-use crate::world::{ApiResponse, Seed, World};
+use crate::shared::{Failure, Shared};
+use crate::world::resp::{base_error, json_response};
+use crate::world::{ApiResponse, ErrorCode, Seed, StateError, World};
 
 fn ok(value: Value) -> ApiResponse {
     json_response(StatusCode::OK, &value)
 }
 
 fn bad_json(err: &serde_json::Error) -> ApiResponse {
-    error_response(
+    base_error(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "INVALID_JSON",
+        ErrorCode::InvalidJson,
         &format!("The request body is not valid for this endpoint: {err}"),
     )
 }
@@ -44,18 +45,23 @@ pub(crate) async fn handle(
                 .await
                 .map(|r| match r {
                     Ok(()) => ok(json!({ "status": "ok" })),
-                    Err(e) => error_response(
+                    Err(e) => base_error(
                         StatusCode::BAD_REQUEST,
-                        "INVALID_SEED",
-                        &format!("The seed was refused: {e}"),
+                        ErrorCode::InvalidSeed,
+                        &format!("The seed was refused: {}", e.0),
                     ),
                 }),
         },
         ("/state", &Method::GET) => shared.read(|w| {
             ok(serde_json::to_value(w).unwrap_or_else(|e| json!({ "error": e.to_string() })))
         }),
-        ("/state", &Method::PUT) => match serde_json::from_slice::<World>(&body) {
-            Err(e) => Ok(bad_json(&e)),
+        ("/state", &Method::PUT) => match World::from_state_json(&body) {
+            Err(StateError::Parse(e)) => Ok(bad_json(&e)),
+            Err(StateError::Invalid(detail)) => Ok(base_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidState,
+                &format!("The state document was refused: {detail}"),
+            )),
             Ok(world) => shared
                 .blocking(move |s| s.mutate(true, |w| *w = world))
                 .await
@@ -67,14 +73,14 @@ pub(crate) async fn handle(
             shared.clear_faults();
             Ok(ok(faults_json(shared)))
         }
-        ("/health" | "/reset" | "/seed" | "/state" | "/faults", _) => Ok(error_response(
+        ("/health" | "/reset" | "/seed" | "/state" | "/faults", _) => Ok(base_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             &format!("{method} is not supported on {path}."),
         )),
-        _ => Ok(error_response(
+        _ => Ok(base_error(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             &format!("No control-plane endpoint {path}."),
         )),
     };
@@ -110,9 +116,9 @@ fn add_faults(shared: &Shared, body: &[u8]) -> ApiResponse {
             // Re-parse as a single rule for a precise error message.
             return match serde_json::from_slice::<Fault>(body) {
                 Err(e) => bad_json(&e),
-                Ok(_) => error_response(
+                Ok(_) => base_error(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "INVALID_JSON",
+                    ErrorCode::InvalidJson,
                     "Expected a fault rule or an array of fault rules.",
                 ),
             };
@@ -120,7 +126,11 @@ fn add_faults(shared: &Shared, body: &[u8]) -> ApiResponse {
     };
     for f in &faults {
         if let Err(detail) = f.validate() {
-            return error_response(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FAULT", &detail);
+            return base_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidFault,
+                &detail,
+            );
         }
     }
     for f in faults {

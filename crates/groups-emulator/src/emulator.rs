@@ -9,7 +9,8 @@ use tokio::task::JoinHandle;
 
 use crate::faults::Fault;
 use crate::persist::{self, Persister};
-use crate::server::{self, Failure, Shared};
+use crate::server;
+use crate::shared::{Failure, Shared};
 use crate::world::{Policy, Seed, World};
 
 /// Default request-body limit: 16 MiB (bigger bodies get 413).
@@ -172,12 +173,12 @@ impl EmulatorBuilder {
                 let seed = read_seed_file(path)?;
                 world
                     .load_seed(seed)
-                    .map_err(|e| EmulatorError::Seed(format!("{}: {e}", path.display())))?;
+                    .map_err(|e| EmulatorError::Seed(format!("{}: {}", path.display(), e.0)))?;
             }
             if let Some(seed) = self.seed {
                 world
                     .load_seed(seed)
-                    .map_err(|e| EmulatorError::Seed(e.to_string()))?;
+                    .map_err(|e| EmulatorError::Seed(e.0))?;
             }
         }
         let persister = match &self.state_file {
@@ -309,7 +310,7 @@ impl Emulator {
     pub fn load_seed(&self, seed: Seed) -> Result<(), EmulatorError> {
         self.shared
             .mutate(true, |w| w.load_seed(seed))?
-            .map_err(|e| EmulatorError::Seed(e.to_string()))
+            .map_err(|e| EmulatorError::Seed(e.0))
     }
 
     /// Replace the world with an empty one.

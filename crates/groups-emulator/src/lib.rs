@@ -86,6 +86,7 @@ mod emulator;
 mod faults;
 mod persist;
 mod server;
+mod shared;
 pub mod world;
 
 pub use emulator::{DEFAULT_BACKLOG, DEFAULT_BODY_LIMIT, Emulator, EmulatorBuilder, EmulatorError};

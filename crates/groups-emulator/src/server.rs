@@ -2,10 +2,9 @@
 //! (control plane, faults, body limit, authentication, locking, persistence).
 
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -23,185 +22,16 @@ use tokio::task::JoinSet;
 
 use crate::clock;
 use crate::control;
-use crate::faults::{Fault, FaultAction, FaultTable, Triggered};
-use crate::persist::Persister;
-use crate::world::{ApiRequest, ApiResponse, Policy, World};
+use crate::faults::FaultAction;
+use crate::shared::{Failure, Shared};
+use crate::world::resp::{base_error, json_response};
+use crate::world::{ApiRequest, ApiResponse, ErrorCode, World};
 
 /// Prefix of the control plane; the real API never uses it.
 pub(crate) const CONTROL_PREFIX: &str = "/_emulator";
 
 /// How long a shutdown waits for in-flight requests before cutting connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// State shared by every connection.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) world: RwLock<World>,
-    pub(crate) policy: Policy,
-    faults: Mutex<FaultTable>,
-    /// Number of pending fault rules, read without the lock on the hot path.
-    fault_rules: AtomicUsize,
-    pub(crate) persister: Option<Mutex<Persister>>,
-    requests: AtomicU64,
-    pub(crate) body_limit: usize,
-}
-
-/// Why a locked section did not produce its result.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// The closure panicked (a bug); the world was rolled back when persistence allows.
-    Panicked,
-    /// The state file could not be written; the world was rolled back to the file's state.
-    Persist(String),
-}
-
-impl Failure {
-    pub(crate) fn into_response(self) -> ApiResponse {
-        match self {
-            Failure::Panicked => error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                "The emulator hit an internal error while handling this request.",
-            ),
-            Failure::Persist(detail) => {
-                tracing::error!(%detail, "state file write failed; write rolled back");
-                error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "PERSISTENCE_ERROR",
-                    "The change could not be saved to the state file and was not applied.",
-                )
-            }
-        }
-    }
-}
-
-impl Shared {
-    pub(crate) fn new(
-        world: World,
-        policy: Policy,
-        persister: Option<Persister>,
-        body_limit: usize,
-    ) -> Self {
-        Self {
-            world: RwLock::new(world),
-            policy,
-            faults: Mutex::new(FaultTable::default()),
-            fault_rules: AtomicUsize::new(0),
-            persister: persister.map(Mutex::new),
-            requests: AtomicU64::new(0),
-            body_limit,
-        }
-    }
-
-    /// Run `f` under the write lock, then persist before returning when the generation
-    /// moved (or `force`). A panic or a failed write rolls the world back to the last
-    /// persisted state (when there is a state file).
-    pub(crate) fn mutate<R>(
-        &self,
-        force: bool,
-        f: impl FnOnce(&mut World) -> R,
-    ) -> Result<R, Failure> {
-        let mut world = self.world.write().unwrap_or_else(PoisonError::into_inner);
-        let before = world.generation();
-        let out = catch_unwind(AssertUnwindSafe(|| f(&mut world)));
-        let Some(persister) = &self.persister else {
-            return out.map_err(|_| Failure::Panicked);
-        };
-        let mut persister = persister.lock().unwrap_or_else(PoisonError::into_inner);
-        match out {
-            Err(_) => {
-                if let Some(old) = persister.rollback() {
-                    *world = old;
-                }
-                Err(Failure::Panicked)
-            }
-            Ok(r) => {
-                if (force || world.generation() != before)
-                    && let Err(e) = persister.persist(&world)
-                {
-                    if let Some(old) = persister.rollback() {
-                        *world = old;
-                    }
-                    return Err(Failure::Persist(e));
-                }
-                Ok(r)
-            }
-        }
-    }
-
-    /// Run `f` under the read lock.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&World) -> R) -> Result<R, Failure> {
-        let world = self.world.read().unwrap_or_else(PoisonError::into_inner);
-        catch_unwind(AssertUnwindSafe(|| f(&world))).map_err(|_| Failure::Panicked)
-    }
-
-    /// Run a blocking closure: on the blocking pool when a state file makes it do disk IO,
-    /// inline otherwise (the locked sections are short and CPU-only then).
-    pub(crate) async fn blocking<R: Send + 'static>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Shared) -> Result<R, Failure> + Send + 'static,
-    ) -> Result<R, Failure> {
-        if self.persister.is_some() {
-            let me = Arc::clone(self);
-            match tokio::task::spawn_blocking(move || f(&me)).await {
-                Ok(r) => r,
-                Err(_) => Err(Failure::Panicked),
-            }
-        } else {
-            f(self)
-        }
-    }
-
-    pub(crate) fn inject(&self, fault: Fault) {
-        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        table.push(fault);
-        self.fault_rules.store(table.len(), Ordering::Release);
-    }
-
-    pub(crate) fn clear_faults(&self) {
-        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        table.clear();
-        self.fault_rules.store(0, Ordering::Release);
-    }
-
-    pub(crate) fn pending_faults(&self) -> Vec<Fault> {
-        self.faults
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pending()
-    }
-
-    fn take_fault(&self, method: &Method, path: &str) -> Option<Triggered> {
-        if self.fault_rules.load(Ordering::Acquire) == 0 {
-            return None;
-        }
-        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        let t = table.take(method.as_str(), path);
-        self.fault_rules.store(table.len(), Ordering::Release);
-        t
-    }
-
-    pub(crate) fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
-}
-
-/// A JSON error body `{code, detail}` (BaseErrorModel shape).
-pub(crate) fn error_response(status: StatusCode, code: &str, detail: &str) -> ApiResponse {
-    json_response(
-        status,
-        &serde_json::json!({ "code": code, "detail": detail }),
-    )
-}
-
-/// Serialize a JSON value into a response.
-pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> ApiResponse {
-    ApiResponse {
-        status,
-        body: Bytes::from(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())),
-        headers: Vec::new(),
-    }
-}
 
 /// True when `peer` may use the control plane: loopback addresses only (IPv4 127/8, IPv6
 /// `::1`, and IPv4-mapped loopback such as `::ffff:127.0.0.1`).
@@ -450,9 +280,9 @@ pub(crate) async fn read_body(
     limit: usize,
 ) -> Result<Bytes, Option<ApiResponse>> {
     let too_large = || {
-        error_response(
+        base_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode::PayloadTooLarge,
             &format!("The request body is larger than {limit} bytes."),
         )
     };
@@ -480,9 +310,9 @@ async fn route(
     if path == CONTROL_PREFIX || path.starts_with("/_emulator/") {
         if !control_plane_allowed(&peer) {
             return Ok(to_http(
-                error_response(
+                base_error(
                     StatusCode::FORBIDDEN,
-                    "FORBIDDEN",
+                    ErrorCode::Forbidden,
                     "The emulator control plane only answers loopback peers.",
                 ),
                 None,
@@ -544,9 +374,9 @@ fn fault_status(
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match body {
         Some(v) => json_response(status, &v),
-        None => error_response(
+        None => base_error(
             status,
-            "EMULATOR_FAULT",
+            ErrorCode::EmulatorFault,
             &format!("Injected fault: status {}.", status.as_u16()),
         ),
     };
@@ -592,6 +422,9 @@ async fn api(shared: &Arc<Shared>, req: OwnedRequest) -> ApiResponse {
     } else {
         shared
             .blocking(move |s| {
+                // Parse and validate the body before taking the write lock: a large or
+                // invalid body costs this request's time, not every other request's.
+                let prepared = World::prepare(&req.as_api());
                 s.mutate(false, |w| {
                     if req.inject_panic {
                         panic!("injected panic (fault injection)");
@@ -600,7 +433,7 @@ async fn api(shared: &Arc<Shared>, req: OwnedRequest) -> ApiResponse {
                         Ok(c) => c,
                         Err(resp) => return resp,
                     };
-                    w.handle(&caller, &req.as_api(), &now, &s.policy)
+                    w.handle_prepared(&caller, &req.as_api(), &prepared, &now, &s.policy)
                 })
             })
             .await

@@ -1,8 +1,9 @@
-//! E6 POST /v2/groups/{id}: the batch membership actions (§8.4, §8.5).
+//! `POST /v2/groups/{id}`: the batch membership actions.
 //!
-//! Order of decisions: body validation (422) -> group lookup (404) and
+//! Order of decisions: body validation (422, done by [`parse_batch`] before the
+//! world is locked) -> group lookup (404) and
 //! visibility (403) -> duplicate identities (400) -> verb permission (403); all
-//! of these happen before any change. Then the verbs run in [`Verb::ALL`] order,
+//! of these happen before any change. Then the verbs run in `Verb::ALL` order,
 //! each item independently, failures reported per identity.
 
 use std::collections::HashSet;
@@ -13,98 +14,36 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
 
+use super::codes::ErrorCode;
+use super::ids::parse_group_id;
 use super::render::MembershipOut;
-use super::state::{MembershipRec, Role, Status};
+use super::resp;
+use super::state::MembershipRec;
+use super::store::World;
+use super::types::{ApiResponse, Caller, MAX_BATCH_ITEMS, Policy};
 use super::validate::{self as v, Issues, Seg};
-use super::{ApiResponse, Caller, Policy, World, parse_group_id, resp};
-
-/// A batch verb (closed set; the wire names of `BatchVerb`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum Verb {
-    Accept,
-    Add,
-    Approve,
-    ChangeRole,
-    Decline,
-    Invite,
-    Join,
-    Leave,
-    Reject,
-    Remove,
-    RequestJoin,
-}
-
-impl Verb {
-    /// Processing order (= alphabetical, `BatchVerb::ALL`).
-    pub(super) const ALL: [Verb; 11] = [
-        Verb::Accept,
-        Verb::Add,
-        Verb::Approve,
-        Verb::ChangeRole,
-        Verb::Decline,
-        Verb::Invite,
-        Verb::Join,
-        Verb::Leave,
-        Verb::Reject,
-        Verb::Remove,
-        Verb::RequestJoin,
-    ];
-
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Verb::Accept => "accept",
-            Verb::Add => "add",
-            Verb::Approve => "approve",
-            Verb::ChangeRole => "change_role",
-            Verb::Decline => "decline",
-            Verb::Invite => "invite",
-            Verb::Join => "join",
-            Verb::Leave => "leave",
-            Verb::Reject => "reject",
-            Verb::Remove => "remove",
-            Verb::RequestJoin => "request_join",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    fn parse(s: &str) -> Option<Verb> {
-        Verb::ALL.iter().copied().find(|v| v.as_str() == s)
-    }
-
-    /// The role a caller identity needs, for the management verbs.
-    fn needs_role(self) -> Option<Role> {
-        match self {
-            Verb::Add | Verb::Invite | Verb::Approve | Verb::Reject | Verb::Remove => {
-                Some(Role::Manager)
-            }
-            Verb::ChangeRole => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    fn has_role(self) -> bool {
-        matches!(self, Verb::Add | Verb::Invite | Verb::ChangeRole)
-    }
-
-    fn has_reason(self) -> bool {
-        !matches!(self, Verb::Join | Verb::RequestJoin | Verb::ChangeRole)
-    }
-}
+use super::vocab::{Role, Status, Verb};
 
 /// One parsed item.
 #[derive(Debug)]
-struct Item {
+pub(super) struct Item {
     id: IdentityId,
     role: Role,
     reason: Option<String>,
     email: Option<String>,
 }
 
-/// Per verb: `None` = not requested (absent or null), else the items.
-type Lists = [Option<Vec<Item>>; 11];
+/// Per verb (indexed by `Verb::index`): `None` = not requested (absent or null), else
+/// the items.
+pub(super) type Lists = [Option<Vec<Item>>; Verb::COUNT];
+
+/// Parse and validate a batch body, without the world: the whole 422 decision. A batch
+/// with more than [`MAX_BATCH_ITEMS`] items (over all verbs) is refused before any
+/// item is looked at, so the cost of a refused batch does not grow with its size.
+pub(super) fn parse_batch(body: &[u8]) -> Result<Lists, ApiResponse> {
+    let value = v::parse_body(body)?;
+    parse_actions(&value)
+}
 
 fn parse_actions(value: &Value) -> Result<Lists, ApiResponse> {
     let mut lists: Lists = Default::default();
@@ -113,6 +52,15 @@ fn parse_actions(value: &Value) -> Result<Lists, ApiResponse> {
         is.finish()?;
         return Ok(lists);
     };
+    let total: usize = obj
+        .iter()
+        .filter(|(k, _)| Verb::parse(k).is_some())
+        .filter_map(|(_, val)| val.as_array().map(Vec::len))
+        .sum();
+    if total > MAX_BATCH_ITEMS {
+        is.too_long(&[Seg::K("body")], "Batch", MAX_BATCH_ITEMS, total);
+        return is.finish().map(|()| lists);
+    }
     for (key, val) in obj {
         let Some(verb) = Verb::parse(key) else {
             is.extra(&[Seg::K("body"), Seg::K(key)], val);
@@ -181,23 +129,27 @@ struct ErrOut {
     detail: &'static str,
 }
 
-type Fail = (&'static str, &'static str);
+/// A per-identity failure: its code and detail.
+type Fail = (ErrorCode, &'static str);
 
-const NO_MEMBERSHIP: Fail = ("NO_MEMBERSHIP", "Identity has no membership in group.");
+const NO_MEMBERSHIP: Fail = (
+    ErrorCode::NoMembership,
+    "Identity has no membership in group.",
+);
 const ALREADY_ACTIVE: Fail = (
-    "ALREADY_ACTIVE",
+    ErrorCode::AlreadyActive,
     "The identity is already an active member of the group.",
 );
 const NOT_OWN: Fail = (
-    "NOT_OWN_IDENTITY",
+    ErrorCode::NotOwnIdentity,
     "This action may only be taken for an identity in your own identity set.",
 );
 const ADMIN_REQUIRED: Fail = (
-    "ADMIN_REQUIRED",
+    ErrorCode::AdminRequired,
     "Only group admins may grant the manager or admin role or remove an admin.",
 );
 const LAST_ADMIN: Fail = (
-    "LAST_ADMIN",
+    ErrorCode::LastAdmin,
     "The group must keep at least one active admin.",
 );
 
@@ -232,18 +184,15 @@ impl Serialize for BatchOut<'_> {
 }
 
 impl World {
-    /// E6 POST /v2/groups/{id}.
+    /// `POST /v2/groups/{id}` with a body already parsed by [`parse_batch`].
     pub(super) fn batch(
         &mut self,
         caller: &Caller,
         id: &str,
-        body: &[u8],
+        lists: &Lists,
         now: &str,
         policy: &Policy,
     ) -> Result<ApiResponse, ApiResponse> {
-        let value = v::parse_body(body)?;
-        let lists = parse_actions(&value)?;
-        drop(value);
         let gid = parse_group_id(id)?;
         let g = self.groups.get(&gid).ok_or_else(resp::group_not_found)?;
         let ids = &caller.identities;
@@ -255,7 +204,7 @@ impl World {
         });
         if !g.visible_to(ids) && !only_request_join {
             return Err(resp::forbidden(
-                "GROUP_NOT_VISIBLE",
+                ErrorCode::GroupNotVisible,
                 "You do not have permission to view this group.",
                 &caller.scopes,
             ));
@@ -273,7 +222,7 @@ impl World {
         }
         if !dups.is_empty() {
             return Err(resp::bad_request(
-                "AMBIGUOUS_IDENTITIES",
+                ErrorCode::AmbiguousIdentities,
                 "An identity appears more than once in the request.",
                 dups,
             ));
@@ -282,13 +231,13 @@ impl World {
         // Verb permission: a verb none of the caller's identities may perform fails
         // the whole request.
         let role = g.best_role(ids);
-        for vb in Verb::ALL {
+        for &vb in Verb::ALL {
             let requested = lists[vb.index()].as_ref().is_some_and(|l| !l.is_empty());
             if let (true, Some(need)) = (requested, vb.needs_role())
                 && role.is_none_or(|r| r < need)
             {
                 return Err(resp::forbidden(
-                    "FORBIDDEN",
+                    ErrorCode::Forbidden,
                     &format!(
                         "None of your identities may perform '{}' on this group.",
                         vb.as_str()
@@ -303,7 +252,7 @@ impl World {
         let mut done: Vec<(Verb, Vec<IdentityId>)> = Vec::new();
         let mut failed: Vec<(&'static str, Vec<ErrOut>)> = Vec::new();
         let mut changed = false;
-        for vb in Verb::ALL {
+        for &vb in Verb::ALL {
             let Some(items) = &lists[vb.index()] else {
                 continue;
             };
@@ -314,7 +263,7 @@ impl World {
                     Ok(()) => ok.push(item.id),
                     Err((code, detail)) => errs.push(ErrOut {
                         identity_id: item.id,
-                        code,
+                        code: code.as_str(),
                         detail,
                     }),
                 }
@@ -377,7 +326,10 @@ impl World {
                     None => return Err(NO_MEMBERSHIP),
                     Some(Status::Invited) => {}
                     Some(_) => {
-                        return Err(("NOT_INVITED", "The identity has no pending invitation."));
+                        return Err((
+                            ErrorCode::NotInvited,
+                            "The identity has no pending invitation.",
+                        ));
                     }
                 }
                 let to = if verb == Verb::Accept {
@@ -393,7 +345,10 @@ impl World {
             }
             Verb::Add | Verb::Invite => {
                 if policy.strict_identities && !self.identities.contains_key(&item.id) {
-                    return Err(("UNKNOWN_IDENTITY", "No identity with this id is known."));
+                    return Err((
+                        ErrorCode::UnknownIdentity,
+                        "No identity with this id is known.",
+                    ));
                 }
                 if item.role > Role::Member && !caller_is_admin {
                     return Err(ADMIN_REQUIRED);
@@ -404,7 +359,7 @@ impl World {
                 if verb == Verb::Add {
                     if status == Some(Status::Left) {
                         return Err((
-                            "PREVIOUSLY_LEFT",
+                            ErrorCode::PreviouslyLeft,
                             "The identity left the group and cannot be added back; invite it instead.",
                         ));
                     }
@@ -414,7 +369,7 @@ impl World {
                         .is_some_and(|r| r.allow_add == Some(false))
                     {
                         return Err((
-                            "ADD_NOT_ALLOWED",
+                            ErrorCode::AddNotAllowed,
                             "The identity does not allow being added to groups; invite it instead.",
                         ));
                     }
@@ -442,7 +397,10 @@ impl World {
                     None => return Err(NO_MEMBERSHIP),
                     Some(Status::Pending) => {}
                     Some(_) => {
-                        return Err(("NOT_PENDING", "The identity has no pending join request."));
+                        return Err((
+                            ErrorCode::NotPending,
+                            "The identity has no pending join request.",
+                        ));
                     }
                 }
                 let to = if verb == Verb::Approve {
@@ -461,7 +419,10 @@ impl World {
                     return Err(NO_MEMBERSHIP);
                 };
                 if m.status != Status::Active {
-                    return Err(("NOT_ACTIVE", "The identity is not an active member."));
+                    return Err((
+                        ErrorCode::NotActive,
+                        "The identity is not an active member.",
+                    ));
                 }
                 if m.role == Role::Admin && item.role != Role::Admin && g.active_admins <= 1 {
                     return Err(LAST_ADMIN);
@@ -480,13 +441,13 @@ impl World {
                 }
                 if g.policies.is_high_assurance {
                     return Err((
-                        "HIGH_ASSURANCE",
+                        ErrorCode::HighAssurance,
                         "High-assurance groups cannot be joined directly.",
                     ));
                 }
                 if !g.join_open() {
                     return Err((
-                        "JOIN_NOT_ALLOWED",
+                        ErrorCode::JoinNotAllowed,
                         "The group's policy does not let users join directly.",
                     ));
                 }
@@ -511,7 +472,10 @@ impl World {
                     return Err(NO_MEMBERSHIP);
                 };
                 if m.status != Status::Active {
-                    return Err(("NOT_ACTIVE", "The identity is not an active member."));
+                    return Err((
+                        ErrorCode::NotActive,
+                        "The identity is not an active member.",
+                    ));
                 }
                 if m.role == Role::Admin && g.active_admins <= 1 {
                     return Err(LAST_ADMIN);
@@ -525,7 +489,7 @@ impl World {
             Verb::Remove => {
                 if caller.owns(&item.id) {
                     return Err((
-                        "CANNOT_REMOVE_SELF",
+                        ErrorCode::CannotRemoveSelf,
                         "You cannot remove your own identity; use leave.",
                     ));
                 }
@@ -534,7 +498,7 @@ impl World {
                 };
                 if !matches!(m.status, Status::Active | Status::Invited) {
                     return Err((
-                        "NOT_REMOVABLE",
+                        ErrorCode::NotRemovable,
                         "Only active or invited memberships can be removed.",
                     ));
                 }
@@ -556,14 +520,17 @@ impl World {
                 }
                 if !g.policies.join_requests {
                     return Err((
-                        "JOIN_REQUESTS_DISABLED",
+                        ErrorCode::JoinRequestsDisabled,
                         "The group does not accept join requests.",
                     ));
                 }
                 match status {
                     Some(Status::Active) => return Err(ALREADY_ACTIVE),
                     Some(Status::Pending) => {
-                        return Err(("ALREADY_PENDING", "A join request is already pending."));
+                        return Err((
+                            ErrorCode::AlreadyPending,
+                            "A join request is already pending.",
+                        ));
                     }
                     _ => {}
                 }

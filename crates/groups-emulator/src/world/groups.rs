@@ -1,5 +1,5 @@
-//! Group endpoints: E1 my_groups, E2 statuses, E3 create, E4 get, E5 update,
-//! E7 delete, E8 children, E9/E10 policies.
+//! Group endpoints: `my_groups`, `statuses`, create, get, update, delete,
+//! `children`, and reading and writing `policies`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,19 +7,24 @@ use groups_types::{GroupId, IdentityId};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
+use super::codes::ErrorCode;
+use super::ids::parse_group_id;
 use super::render::{GroupDoc, Include, PoliciesFull};
-use super::state::{GroupRec, MemberVisibility, MembershipRec, Policies, Role, Status, Visibility};
-use super::validate::{self as v, Issues, Seg};
-use super::{
-    ApiResponse, Caller, MAX_ACTIVE_MEMBERSHIPS_FOR_CREATE, MAX_DEPTH, MAX_SUBGROUPS_PER_TREE,
-    Policy, World, parse_group_id, resp,
+use super::resp;
+use super::state::{GroupRec, MembershipRec, Policies, SIGNUP_FIELDS};
+use super::store::World;
+use super::types::{
+    ApiResponse, Caller, MAX_ACTIVE_MEMBERSHIPS_FOR_CREATE, MAX_DEPTH, MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS, MAX_SUBGROUPS_PER_TREE, Policy,
 };
+use super::validate::{self as v, Issues, Seg};
+use super::vocab::{MemberVisibility, Role, Status, Visibility};
 
 type Res = Result<ApiResponse, ApiResponse>;
 
-/// A partial policy update (§8.10): `None` leaves a key unchanged.
+/// A partial policy update: `None` leaves a key unchanged (only the keys a body names
+/// change).
 #[derive(Debug, Default)]
 pub(super) struct PolicyPatch {
     is_high_assurance: Option<bool>,
@@ -82,8 +87,7 @@ impl PolicyPatch {
                         for (i, item) in items.iter().enumerate() {
                             let mut li = l.clone();
                             li.push(Seg::I(i));
-                            if let Some(name) =
-                                v::enum_value(item, super::state::SIGNUP_FIELDS, &li, is)
+                            if let Some(name) = v::enum_value(item, SIGNUP_FIELDS, &li, is)
                                 && !out.iter().any(|o: &String| o == name)
                             {
                                 out.push(name.to_owned());
@@ -113,7 +117,7 @@ struct CountsOut {
 }
 
 impl CountsOut {
-    fn of(c: &[u64; 7]) -> Self {
+    fn of(c: &[u64; Status::COUNT]) -> Self {
         CountsOut {
             active: c[0],
             invited: c[1],
@@ -126,7 +130,7 @@ impl CountsOut {
     }
 }
 
-/// Parse `include` (E4, E8): unknown values -> 422.
+/// Parse the `include` query parameter of a group read: unknown values -> 422.
 fn parse_include(query: Option<&str>) -> Result<Include, ApiResponse> {
     let mut inc = Include::default();
     let Some(values) = v::query_list(query, "include") else {
@@ -151,7 +155,7 @@ fn parse_include(query: Option<&str>) -> Result<Include, ApiResponse> {
 
 fn not_admin(what: &str, caller: &Caller) -> ApiResponse {
     resp::forbidden(
-        "FORBIDDEN",
+        ErrorCode::Forbidden,
         &format!("You must be an admin of the group to {what}."),
         &caller.scopes,
     )
@@ -169,7 +173,7 @@ impl World {
         let g = self.groups.get(&gid).ok_or_else(resp::group_not_found)?;
         if !g.visible_to(&caller.identities) {
             return Err(resp::forbidden(
-                "GROUP_NOT_VISIBLE",
+                ErrorCode::GroupNotVisible,
                 "You do not have permission to view this group.",
                 &caller.scopes,
             ));
@@ -193,9 +197,9 @@ impl World {
         resp::json_response(status, doc)
     }
 
-    /// E1 GET /v2/groups/my_groups.
+    /// `GET /v2/groups/my_groups`.
     pub(super) fn my_groups(&self, caller: &Caller, query: Option<&str>) -> Res {
-        let mut wanted = [false; 7];
+        let mut wanted = [false; Status::COUNT];
         match v::query_list(query, "statuses") {
             Some(list) if !list.is_empty() => {
                 for s in &list {
@@ -204,7 +208,7 @@ impl World {
                         None => {
                             return Err(resp::base_error(
                                 StatusCode::UNPROCESSABLE_ENTITY,
-                                "INVALID_STATUS",
+                                ErrorCode::InvalidStatus,
                                 &format!(
                                     "Invalid status {s:?}; expected one of: {}.",
                                     Status::NAMES.join(", ")
@@ -242,7 +246,7 @@ impl World {
         Ok(resp::json_response(StatusCode::OK, &docs))
     }
 
-    /// E2 GET /v2/groups/statuses: counts of the groups the caller manages.
+    /// `GET /v2/groups/statuses`: counts of the groups the caller manages.
     pub(super) fn statuses(&self, caller: &Caller) -> Res {
         let mut gids = BTreeSet::new();
         for id in &caller.identities {
@@ -268,7 +272,7 @@ impl World {
         Ok(resp::json_response(StatusCode::OK, &out))
     }
 
-    /// E4 GET /v2/groups/{id}.
+    /// `GET /v2/groups/{id}`.
     pub(super) fn get_group(
         &self,
         caller: &Caller,
@@ -285,7 +289,7 @@ impl World {
         ))
     }
 
-    /// E8 GET /v2/groups/{id}/children: the visible direct subgroups.
+    /// `GET /v2/groups/{id}/children`: the visible direct subgroups.
     pub(super) fn children(
         &self,
         caller: &Caller,
@@ -310,7 +314,7 @@ impl World {
         Ok(resp::json_response(StatusCode::OK, &Children { children }))
     }
 
-    /// E9 GET /v2/groups/{id}/policies.
+    /// `GET /v2/groups/{id}/policies`.
     pub(super) fn get_policies(&self, caller: &Caller, id: &str) -> Res {
         let (_, g) = self.visible_group(caller, id)?;
         Ok(resp::json_response(
@@ -319,11 +323,10 @@ impl World {
         ))
     }
 
-    /// E10 PUT /v2/groups/{id}/policies (admin only, partial update).
-    pub(super) fn set_policies(&mut self, caller: &Caller, id: &str, body: &[u8]) -> Res {
-        let value = v::parse_body(body)?;
+    /// `PUT /v2/groups/{id}/policies` (admin only, partial update).
+    pub(super) fn set_policies(&mut self, caller: &Caller, id: &str, value: &Value) -> Res {
         let mut is = Issues::default();
-        let patch = PolicyPatch::parse(&value, &[Seg::K("body")], &mut is);
+        let patch = PolicyPatch::parse(value, &[Seg::K("body")], &mut is);
         is.finish()?;
         let (gid, g) = self.visible_group(caller, id)?;
         if g.best_role(&caller.identities) != Some(Role::Admin) {
@@ -386,18 +389,6 @@ impl World {
         n
     }
 
-    /// A fresh deterministic group id.
-    pub(super) fn next_group_id(&mut self) -> GroupId {
-        let ns = super::ns("group");
-        loop {
-            self.group_counter += 1;
-            let id = GroupId::from(Uuid::new_v5(&ns, self.group_counter.to_string().as_bytes()));
-            if !self.groups.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-
     /// Insert a membership record and keep the identity index.
     pub(super) fn put_membership(&mut self, gid: GroupId, id: IdentityId, rec: MembershipRec) {
         if let Some(g) = self.groups.get_mut(&gid)
@@ -407,9 +398,8 @@ impl World {
         }
     }
 
-    /// E3 POST /v2/groups.
-    pub(super) fn create_group(&mut self, caller: &Caller, body: &[u8], now: &str) -> Res {
-        let value = v::parse_body(body)?;
+    /// `POST /v2/groups`.
+    pub(super) fn create_group(&mut self, caller: &Caller, value: &Value, now: &str) -> Res {
         let mut is = Issues::default();
         let body_loc = [Seg::K("body")];
         let mut name = None;
@@ -417,23 +407,20 @@ impl World {
         let mut terms = None;
         let mut parent = None;
         let mut patch = PolicyPatch::default();
-        if let Some(obj) = v::object(&value, &body_loc, &mut is) {
+        if let Some(obj) = v::object(value, &body_loc, &mut is) {
+            let name_loc = [Seg::K("body"), Seg::K("name")];
             match obj.get("name") {
-                Some(n) => name = v::string(n, &[Seg::K("body"), Seg::K("name")], &mut is),
-                None => is.missing(&[Seg::K("body"), Seg::K("name")], &value),
+                Some(n) => name = v::string_max(n, MAX_NAME_CHARS, &name_loc, &mut is),
+                None => is.missing(&name_loc, value),
             }
             if let Some(d) = obj.get("description") {
+                let loc = [Seg::K("body"), Seg::K("description")];
                 description =
-                    v::string_or_null(d, &[Seg::K("body"), Seg::K("description")], &mut is)
-                        .flatten();
+                    v::string_max_or_null(d, MAX_DESCRIPTION_CHARS, &loc, &mut is).flatten();
             }
             if let Some(t) = obj.get("terms_and_conditions") {
-                terms = v::string_or_null(
-                    t,
-                    &[Seg::K("body"), Seg::K("terms_and_conditions")],
-                    &mut is,
-                )
-                .flatten();
+                let loc = [Seg::K("body"), Seg::K("terms_and_conditions")];
+                terms = v::string_max_or_null(t, MAX_DESCRIPTION_CHARS, &loc, &mut is).flatten();
             }
             if let Some(p) = obj.get("parent_id") {
                 parent =
@@ -452,13 +439,13 @@ impl World {
             let Some(pg) = self.groups.get(&pid) else {
                 return Err(resp::base_error(
                     StatusCode::NOT_FOUND,
-                    "NOT_FOUND",
+                    ErrorCode::NotFound,
                     "Parent group not found.",
                 ));
             };
             if pg.best_role(ids) != Some(Role::Admin) {
                 return Err(resp::forbidden(
-                    "FORBIDDEN",
+                    ErrorCode::Forbidden,
                     "You must be the admin of the parent to create a child group.",
                     &caller.scopes,
                 ));
@@ -466,14 +453,14 @@ impl World {
             let (depth, root) = self.depth_and_root(pid);
             if depth + 1 > MAX_DEPTH {
                 return Err(resp::bad_request(
-                    "DEPTH_LIMIT",
+                    ErrorCode::DepthLimit,
                     &format!("A group tree may have at most {MAX_DEPTH} levels of subgroups."),
                     Vec::new(),
                 ));
             }
             if self.tree_size(root) >= MAX_SUBGROUPS_PER_TREE {
                 return Err(resp::bad_request(
-                    "SUBGROUP_LIMIT",
+                    ErrorCode::SubgroupLimit,
                     &format!("A group tree may have at most {MAX_SUBGROUPS_PER_TREE} subgroups."),
                     Vec::new(),
                 ));
@@ -481,7 +468,7 @@ impl World {
         }
         if self.active_memberships_of(ids) > MAX_ACTIVE_MEMBERSHIPS_FOR_CREATE {
             return Err(resp::bad_request(
-                "MEMBERSHIP_LIMIT",
+                ErrorCode::MembershipLimit,
                 &format!(
                     "Users with more than {MAX_ACTIVE_MEMBERSHIPS_FOR_CREATE} active memberships cannot create groups."
                 ),
@@ -513,29 +500,26 @@ impl World {
         ))
     }
 
-    /// E5 PUT /v2/groups/{id} (admin only).
-    pub(super) fn update_group(&mut self, caller: &Caller, id: &str, body: &[u8]) -> Res {
-        let value = v::parse_body(body)?;
+    /// `PUT /v2/groups/{id}` (admin only).
+    pub(super) fn update_group(&mut self, caller: &Caller, id: &str, value: &Value) -> Res {
         let mut is = Issues::default();
         let mut name = None;
         let mut description = None;
         let mut terms = None;
         let mut verified = None;
-        if let Some(obj) = v::object(&value, &[Seg::K("body")], &mut is) {
+        if let Some(obj) = v::object(value, &[Seg::K("body")], &mut is) {
             let get = |k: &str| obj.get(k);
             if let Some(n) = get("name") {
-                name = v::string_or_null(n, &[Seg::K("body"), Seg::K("name")], &mut is).flatten();
+                let loc = [Seg::K("body"), Seg::K("name")];
+                name = v::string_max_or_null(n, MAX_NAME_CHARS, &loc, &mut is).flatten();
             }
             if let Some(d) = get("description") {
-                description =
-                    v::string_or_null(d, &[Seg::K("body"), Seg::K("description")], &mut is);
+                let loc = [Seg::K("body"), Seg::K("description")];
+                description = v::string_max_or_null(d, MAX_DESCRIPTION_CHARS, &loc, &mut is);
             }
             if let Some(t) = get("terms_and_conditions") {
-                terms = v::string_or_null(
-                    t,
-                    &[Seg::K("body"), Seg::K("terms_and_conditions")],
-                    &mut is,
-                );
+                let loc = [Seg::K("body"), Seg::K("terms_and_conditions")];
+                terms = v::string_max_or_null(t, MAX_DESCRIPTION_CHARS, &loc, &mut is);
             }
             if let Some(s) = get("subscription_admin_verified_id") {
                 verified = v::subscription_or_null(
@@ -554,7 +538,7 @@ impl World {
             && g.subscription_admin_verified_id != Some(new)
         {
             return Err(resp::forbidden(
-                "CLEAR_ONLY",
+                ErrorCode::ClearOnly,
                 "subscription_admin_verified_id can only be cleared here; set it with PUT /v2/groups/{group_id}/subscription_admin_verified.",
                 &caller.scopes,
             ));
@@ -582,7 +566,8 @@ impl World {
         ))
     }
 
-    /// E7 DELETE /v2/groups/{id} (admin only; refused while it has subgroups, D21).
+    /// `DELETE /v2/groups/{id}` (admin only; refused while the group has subgroups, since
+    /// the emulator never deletes a tree in one go).
     pub(super) fn delete_group(&mut self, caller: &Caller, id: &str) -> Res {
         let (gid, g) = self.visible_group(caller, id)?;
         if g.best_role(&caller.identities) != Some(Role::Admin) {
@@ -590,7 +575,7 @@ impl World {
         }
         if !g.children.is_empty() {
             return Err(resp::bad_request(
-                "GROUP_HAS_CHILDREN",
+                ErrorCode::GroupHasChildren,
                 "The group has subgroups; delete them first.",
                 Vec::new(),
             ));

@@ -1,5 +1,6 @@
-//! E11/E12 identity preferences and E13/E14 membership fields, both keyed by
-//! identity id and limited to the caller's identity set.
+//! Identity preferences (`/v2/preferences`) and membership fields
+//! (`/v2/groups/{id}/membership_fields`), both keyed by identity id and limited to
+//! the caller's identity set.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +9,12 @@ use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::codes::ErrorCode;
+use super::resp;
 use super::state::MEMBERSHIP_FIELD_KEYS;
+use super::store::World;
+use super::types::{ApiResponse, Caller};
 use super::validate::{self as v, Issues, Seg};
-use super::{ApiResponse, Caller, World, resp};
 
 type Res = Result<ApiResponse, ApiResponse>;
 
@@ -21,7 +25,7 @@ struct PrefOut {
 
 fn not_own(caller: &Caller, what: &str) -> ApiResponse {
     resp::forbidden(
-        "NOT_OWN_IDENTITY",
+        ErrorCode::NotOwnIdentity,
         &format!("You may only {what} for identities in your own identity set."),
         &caller.scopes,
     )
@@ -51,7 +55,7 @@ fn keyed_objects<'v>(
 }
 
 impl World {
-    /// E11 GET /v2/preferences: one entry per identity of the caller's set
+    /// `GET /v2/preferences`: one entry per identity of the caller's set
     /// (unset `allow_add` reads as true, the default).
     pub(super) fn get_preferences(&self, caller: &Caller) -> Res {
         let out: BTreeMap<IdentityId, PrefOut> = caller
@@ -69,10 +73,9 @@ impl World {
         Ok(resp::json_response(StatusCode::OK, &out))
     }
 
-    /// E12 PUT /v2/preferences: `{identity_id: {allow_add}}`, or the flat
-    /// `{"allow_add": ..}` applied to the effective identity (D17).
-    pub(super) fn set_preferences(&mut self, caller: &Caller, body: &[u8]) -> Res {
-        let value = v::parse_body(body)?;
+    /// `PUT /v2/preferences`: `{identity_id: {allow_add}}`, or the flat
+    /// `{"allow_add": ..}` applied to the caller's effective identity.
+    pub(super) fn set_preferences(&mut self, caller: &Caller, value: &Value) -> Res {
         let mut is = Issues::default();
         let mut updates: Vec<(IdentityId, Option<bool>)> = Vec::new();
         let flat = value
@@ -86,7 +89,7 @@ impl World {
                 updates.push((caller.primary, b));
             }
         } else {
-            for (id, fields) in keyed_objects(&value, &mut is) {
+            for (id, fields) in keyed_objects(value, &mut is) {
                 let idk = id.to_string();
                 let loc = [Seg::K("body"), Seg::K(&idk), Seg::K("allow_add")];
                 match fields.get("allow_add") {
@@ -113,7 +116,7 @@ impl World {
         self.get_preferences(caller)
     }
 
-    /// E13 GET /v2/groups/{id}/membership_fields: the caller's identities that
+    /// `GET /v2/groups/{id}/membership_fields`: the caller's identities that
     /// hold a membership in the group.
     pub(super) fn get_fields(&self, caller: &Caller, id: &str) -> Res {
         let (_, g) = self.visible_group(caller, id)?;
@@ -125,14 +128,13 @@ impl World {
         Ok(resp::json_response(StatusCode::OK, &out))
     }
 
-    /// E14 PUT /v2/groups/{id}/membership_fields: replace the fields of the named
+    /// `PUT /v2/groups/{id}/membership_fields`: replace the fields of the named
     /// identities (each must be the caller's and hold a membership in the group).
     /// Null values and keys outside `MembershipFields` are dropped.
-    pub(super) fn set_fields(&mut self, caller: &Caller, id: &str, body: &[u8]) -> Res {
-        let value = v::parse_body(body)?;
+    pub(super) fn set_fields(&mut self, caller: &Caller, id: &str, value: &Value) -> Res {
         let mut is = Issues::default();
         let mut updates: Vec<(IdentityId, Map<String, Value>)> = Vec::new();
-        for (iid, fields) in keyed_objects(&value, &mut is) {
+        for (iid, fields) in keyed_objects(value, &mut is) {
             let idk = iid.to_string();
             let mut kept = Map::new();
             for (k, val) in fields {
@@ -154,7 +156,7 @@ impl World {
             }
             if !g.memberships.contains_key(iid) {
                 return Err(resp::forbidden(
-                    "NO_MEMBERSHIP",
+                    ErrorCode::NoMembership,
                     "The identity has no membership in this group.",
                     &caller.scopes,
                 ));

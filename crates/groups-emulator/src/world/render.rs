@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use super::World;
-use super::batch::Verb;
-use super::state::{GroupRec, MembershipRec, Policies, Role, Status, SubscriptionRec};
+use super::ids::default_username;
+use super::state::{GroupRec, MembershipRec, Policies, SubscriptionRec};
+use super::store::World;
+use super::vocab::{Role, Status, Verb};
 
 /// Which optional parts to put in a group document.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -210,6 +211,15 @@ impl<'a> GroupDoc<'a> {
 }
 
 impl World {
+    /// The full document of a group as its admin would see it (every include),
+    /// for inspection in tests. `None` when the group does not exist.
+    pub fn group(&self, id: GroupId) -> Option<groups_types::Group> {
+        let g = self.groups.get(&id)?;
+        let doc = self.render_group(id, g, &[], Include::ALL_FOR_INSPECTION);
+        let bytes = serde_json::to_vec(&doc).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// One membership as `MembershipReadModel`.
     pub(super) fn membership_out<'a>(
         &'a self,
@@ -219,7 +229,7 @@ impl World {
     ) -> MembershipOut<'a> {
         let username = match self.identities.get(&id) {
             Some(r) => Cow::Borrowed(r.username.as_str()),
-            None => Cow::Owned(super::default_username(&id)),
+            None => Cow::Owned(default_username(&id)),
         };
         MembershipOut {
             group_id: gid,
@@ -262,7 +272,7 @@ impl World {
             let m = g.memberships.get(id);
             let status = m.map(|m| m.status);
             let active_role = m.filter(|m| m.status == Status::Active).map(|m| m.role);
-            for v in Verb::ALL {
+            for &v in Verb::ALL {
                 let ok = match v {
                     Verb::Add | Verb::Invite | Verb::Approve | Verb::Reject | Verb::Remove => {
                         active_role >= Some(Role::Manager)

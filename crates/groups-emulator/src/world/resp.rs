@@ -1,11 +1,14 @@
-//! Response builders: JSON bodies and the error models of the reference (§5.11).
+//! Response builders: JSON bodies and the service's error models (`BaseErrorModel`,
+//! `AuthErrorModel`, `ForbiddenErrorModel`, `BadRequestErrorModel`,
+//! `HTTPValidationError`). Every error body takes its `code` from [`ErrorCode`].
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::ApiResponse;
+use super::codes::ErrorCode;
+use super::types::ApiResponse;
 
 impl ApiResponse {
     /// A response with a JSON body already encoded.
@@ -32,68 +35,76 @@ impl ApiResponse {
 }
 
 /// Serialize `body` with `status`; a serialization failure (which would be our bug) is a 500.
-pub(super) fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> ApiResponse {
+pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> ApiResponse {
     match serde_json::to_vec(body) {
         Ok(v) => ApiResponse::new(status, v),
         Err(_) => base_error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
+            ErrorCode::InternalError,
             "The emulator could not encode its response.",
         ),
     }
 }
 
 /// `BaseErrorModel`.
-pub(super) fn base_error(status: StatusCode, code: &str, detail: &str) -> ApiResponse {
+pub(crate) fn base_error(status: StatusCode, code: ErrorCode, detail: &str) -> ApiResponse {
     #[derive(Serialize)]
     struct Base<'a> {
         code: &'a str,
         detail: &'a str,
     }
     // Encoding two strings cannot fail.
-    let body = serde_json::to_vec(&Base { code, detail }).unwrap_or_default();
+    let body = serde_json::to_vec(&Base {
+        code: code.as_str(),
+        detail,
+    })
+    .unwrap_or_default();
     ApiResponse::new(status, body)
 }
 
 /// 401 `AuthErrorModel`.
-pub(super) fn auth_error(code: &str, detail: &str) -> ApiResponse {
+pub(crate) fn auth_error(code: ErrorCode, detail: &str) -> ApiResponse {
     json_response(
         StatusCode::UNAUTHORIZED,
-        &json!({"code": code, "detail": detail, "authorization_parameters": {}}),
+        &json!({"code": code.as_str(), "detail": detail, "authorization_parameters": {}}),
     )
 }
 
 /// 403 `ForbiddenErrorModel` (with the token's scopes in `provided_scopes`).
-pub(super) fn forbidden(code: &str, detail: &str, scopes: &[String]) -> ApiResponse {
+pub(crate) fn forbidden(code: ErrorCode, detail: &str, scopes: &[String]) -> ApiResponse {
     json_response(
         StatusCode::FORBIDDEN,
-        &json!({"code": code, "detail": detail, "provided_scopes": scopes}),
+        &json!({"code": code.as_str(), "detail": detail, "provided_scopes": scopes}),
     )
 }
 
 /// 400 `BadRequestErrorModel`.
-pub(super) fn bad_request(code: &str, detail: &str, ambiguous: Vec<String>) -> ApiResponse {
+pub(crate) fn bad_request(code: ErrorCode, detail: &str, ambiguous: Vec<String>) -> ApiResponse {
     json_response(
         StatusCode::BAD_REQUEST,
-        &json!({"code": code, "detail": detail, "ambiguous_identities": ambiguous}),
+        &json!({"code": code.as_str(), "detail": detail, "ambiguous_identities": ambiguous}),
     )
 }
 
-/// 404 for a group id that is unknown (or not a UUID, D23).
-pub(super) fn group_not_found() -> ApiResponse {
-    base_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Group not found.")
+/// 404 for a group id that is unknown (or not a UUID).
+pub(crate) fn group_not_found() -> ApiResponse {
+    base_error(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "Group not found.",
+    )
 }
 
 /// 404 for a path that is no route of the API.
-pub(super) fn route_not_found() -> ApiResponse {
-    base_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found")
+pub(crate) fn route_not_found() -> ApiResponse {
+    base_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not Found")
 }
 
 /// 405 with an `Allow` header.
-pub(super) fn method_not_allowed(allowed: &[&str]) -> ApiResponse {
+pub(crate) fn method_not_allowed(allowed: &[&str]) -> ApiResponse {
     let mut r = base_error(
         StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
+        ErrorCode::MethodNotAllowed,
         "Method Not Allowed",
     );
     if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
@@ -103,7 +114,7 @@ pub(super) fn method_not_allowed(allowed: &[&str]) -> ApiResponse {
 }
 
 /// 422 `HTTPValidationError` from a list of pydantic-style items.
-pub(super) fn validation(items: Vec<Value>) -> ApiResponse {
+pub(crate) fn validation(items: Vec<Value>) -> ApiResponse {
     json_response(
         StatusCode::UNPROCESSABLE_ENTITY,
         &json!({ "detail": items }),
@@ -111,6 +122,10 @@ pub(super) fn validation(items: Vec<Value>) -> ApiResponse {
 }
 
 /// A 500 for a wiring mistake of the caller of the world (never for client input).
-pub(super) fn internal(detail: &str) -> ApiResponse {
-    base_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", detail)
+pub(crate) fn internal(detail: &str) -> ApiResponse {
+    base_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::InternalError,
+        detail,
+    )
 }

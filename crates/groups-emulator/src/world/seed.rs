@@ -10,11 +10,13 @@ use groups_types::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ids::{default_username, token_fingerprint};
 use super::state::{
-    ConnectorRec, GroupRec, IdentityRec, MemberVisibility, MembershipRec, Role, Status,
-    SubscriptionRec, TokenRec, Visibility,
+    ConnectorRec, GroupRec, IdentityRec, MembershipRec, SIGNUP_FIELDS, SubscriptionRec, TokenRec,
 };
-use super::{SCOPE_ALL, World, default_username, token_fingerprint};
+use super::store::World;
+use super::types::SCOPE_ALL;
+use super::vocab::{MemberVisibility, Role, Status, Visibility};
 
 /// A seed document: state to load into a [`World`] (on top of what it holds;
 /// records with the same id are replaced).
@@ -234,10 +236,10 @@ pub struct SeedSubscription {
     pub id: SubscriptionId,
     /// The group that provides it (its admins are the subscription admins).
     pub group_id: GroupId,
-    /// Subscription name (hidden by E15).
+    /// Subscription name (not shown by `GET /v2/subscription_info/{id}`).
     #[serde(default)]
     pub name: String,
-    /// Subscriber name (hidden by E15).
+    /// Subscriber name (not shown by `GET /v2/subscription_info/{id}`).
     #[serde(default)]
     pub subscriber_name: String,
     /// High assurance.
@@ -278,7 +280,9 @@ fn err<T>(msg: String) -> Result<T, SeedError> {
 }
 
 impl World {
-    /// Apply a seed document atomically: on error nothing changes.
+    /// Apply a seed document atomically: on error nothing changes. The result must meet
+    /// [`World::check_invariants`] (every group has an active admin, parents exist and
+    /// no group is its own ancestor, ...), the same check a state document passes.
     pub fn load_seed(&mut self, seed: Seed) -> Result<(), SeedError> {
         let mut w = self.clone();
         w.apply_seed(seed)?;
@@ -326,7 +330,6 @@ impl World {
                 },
             );
         }
-        let mut seeded = Vec::new();
         for sg in seed.groups {
             let gid = match sg.id {
                 Some(id) => id,
@@ -365,7 +368,7 @@ impl World {
             if let Some(fields) = p.signup_fields {
                 let mut out = Vec::new();
                 for f in fields {
-                    if !super::state::SIGNUP_FIELDS.contains(&f.as_str()) {
+                    if !SIGNUP_FIELDS.contains(&f.as_str()) {
                         return err(format!("group {gid}: bad signup field {f}"));
                     }
                     out.push(f.as_str().to_owned());
@@ -399,22 +402,6 @@ impl World {
                 }
             }
             self.groups.insert(gid, g);
-            seeded.push(gid);
-        }
-        for gid in seeded {
-            // parents exist and the parent chain ends (no cycle)
-            let mut cur = gid;
-            let mut steps = 0;
-            while let Some(p) = self.groups.get(&cur).and_then(|g| g.parent_id) {
-                if !self.groups.contains_key(&p) {
-                    return err(format!("group {cur}: parent {p} does not exist"));
-                }
-                steps += 1;
-                if steps > self.groups.len() {
-                    return err(format!("group {gid}: parent chain has a cycle"));
-                }
-                cur = p;
-            }
         }
         for s in seed.subscriptions {
             if !self.groups.contains_key(&s.group_id) {

@@ -1,5 +1,6 @@
-//! Internal records of the world: closed enums for the rules, group and
-//! membership records with maintained counters, and the derived indexes.
+//! Internal records of the world: group and membership records with maintained
+//! counters, identities, tokens, subscriptions, and the derived indexes. Every record
+//! refuses unknown keys when deserialized, so a misspelt state document is an error.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -7,133 +8,7 @@ use groups_types::{GroupId, IdentityId, SubscriptionId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A membership role, ordered by power.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Role {
-    Member,
-    Manager,
-    Admin,
-}
-
-impl Role {
-    pub(super) const NAMES: &'static [&'static str] = &["member", "manager", "admin"];
-
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "member" => Role::Member,
-            "manager" => Role::Manager,
-            "admin" => Role::Admin,
-            _ => return None,
-        })
-    }
-}
-
-/// A membership status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Status {
-    Active,
-    Invited,
-    Pending,
-    Rejected,
-    Removed,
-    Left,
-    Declined,
-}
-
-impl Status {
-    pub(super) const ALL: [Status; 7] = [
-        Status::Active,
-        Status::Invited,
-        Status::Pending,
-        Status::Rejected,
-        Status::Removed,
-        Status::Left,
-        Status::Declined,
-    ];
-    pub(super) const NAMES: &'static [&'static str] = &[
-        "active", "invited", "pending", "rejected", "removed", "left", "declined",
-    ];
-
-    pub(super) fn index(self) -> usize {
-        self as usize
-    }
-
-    pub(super) fn as_str(self) -> &'static str {
-        Status::NAMES[self.index()]
-    }
-
-    pub(super) fn parse(s: &str) -> Option<Status> {
-        Status::NAMES
-            .iter()
-            .position(|n| *n == s)
-            .map(|i| Status::ALL[i])
-    }
-
-    /// Statuses that let a caller see a private group.
-    pub(super) fn grants_visibility(self) -> bool {
-        matches!(self, Status::Active | Status::Invited | Status::Pending)
-    }
-}
-
-/// `group_visibility`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Visibility {
-    Authenticated,
-    Private,
-}
-
-impl Visibility {
-    pub(super) const NAMES: &'static [&'static str] = &["authenticated", "private"];
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Authenticated => "authenticated",
-            Visibility::Private => "private",
-        }
-    }
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "authenticated" => Some(Visibility::Authenticated),
-            "private" => Some(Visibility::Private),
-            _ => None,
-        }
-    }
-}
-
-/// `group_members_visibility`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum MemberVisibility {
-    Members,
-    Managers,
-}
-
-impl MemberVisibility {
-    pub(super) const NAMES: &'static [&'static str] = &["members", "managers"];
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            MemberVisibility::Members => "members",
-            MemberVisibility::Managers => "managers",
-        }
-    }
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "members" => Some(MemberVisibility::Members),
-            "managers" => Some(MemberVisibility::Managers),
-            _ => None,
-        }
-    }
-}
+use super::vocab::{MemberVisibility, Role, Status, Visibility};
 
 /// `SignupFieldsEnum` values.
 pub(super) const SIGNUP_FIELDS: &[&str] = &[
@@ -175,6 +50,7 @@ pub(super) const DEFAULT_TIMEOUT: i64 = 28_800;
 
 /// The six policy keys of a group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Policies {
     pub(super) is_high_assurance: bool,
     pub(super) authentication_assurance_timeout: Option<i64>,
@@ -199,6 +75,7 @@ impl Default for Policies {
 
 /// One membership (the key, the identity id, lives in the group's map).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct MembershipRec {
     pub(super) role: Role,
     pub(super) status: Status,
@@ -237,6 +114,7 @@ impl MembershipRec {
 
 /// One group with its memberships and maintained counters.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct GroupRec {
     pub(super) name: String,
     #[serde(default)]
@@ -260,7 +138,7 @@ pub(super) struct GroupRec {
     pub(super) children: BTreeSet<GroupId>,
     /// Derived: number of memberships per status (index = `Status::index`).
     #[serde(skip)]
-    pub(super) counts: [u64; 7],
+    pub(super) counts: [u64; Status::COUNT],
     /// Derived: number of active admins.
     #[serde(skip)]
     pub(super) active_admins: u64,
@@ -281,7 +159,7 @@ impl GroupRec {
             subscription_admin_verified_id: None,
             memberships: BTreeMap::new(),
             children: BTreeSet::new(),
-            counts: [0; 7],
+            counts: [0; Status::COUNT],
             active_admins: 0,
         }
     }
@@ -332,8 +210,8 @@ impl GroupRec {
         self.active_admins = admins;
     }
 
-    pub(super) fn tally(&self) -> ([u64; 7], u64) {
-        let mut counts = [0u64; 7];
+    pub(super) fn tally(&self) -> ([u64; Status::COUNT], u64) {
+        let mut counts = [0u64; Status::COUNT];
         let mut admins = 0;
         for m in self.memberships.values() {
             counts[m.status.index()] += 1;
@@ -374,7 +252,8 @@ impl GroupRec {
         }
     }
 
-    /// Whether direct `join` is open (D14 guess: authenticated-visible and not HA).
+    /// Whether direct `join` is open (authenticated-visible and not high assurance, the
+    /// emulator's guess at the service's join policy).
     pub(super) fn join_open(&self) -> bool {
         self.policies.group_visibility == Visibility::Authenticated
             && !self.policies.is_high_assurance
@@ -389,6 +268,7 @@ impl GroupRec {
 
 /// One identity of the registry.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct IdentityRec {
     pub(super) username: String,
     /// The `allow_add` preference; `None` = unset (treated as allowed).
@@ -401,6 +281,7 @@ pub(super) struct IdentityRec {
 
 /// A seeded token (keyed in the world by a one-way fingerprint, never the token).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct TokenRec {
     pub(super) identity: IdentityId,
     pub(super) scopes: Vec<String>,
@@ -408,6 +289,7 @@ pub(super) struct TokenRec {
 
 /// `ConnectorSubscriptionInfo`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ConnectorRec {
     pub(super) is_ha: bool,
     pub(super) is_baa: bool,
@@ -415,6 +297,7 @@ pub(super) struct ConnectorRec {
 
 /// A subscription and the group that provides it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct SubscriptionRec {
     pub(super) group_id: GroupId,
     pub(super) name: String,

@@ -1,28 +1,33 @@
-//! E15 GET /v2/subscription_info/{id} and E16 PUT .../subscription_admin_verified
-//! (§8.12, D19, D20).
+//! `GET /v2/subscription_info/{id}` and
+//! `PUT /v2/groups/{id}/subscription_admin_verified`.
 
 use groups_types::{GroupId, SubscriptionId};
 use http::StatusCode;
 use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::codes::ErrorCode;
+use super::ids::parse_group_id;
 use super::render::SubscriptionInfoOut;
-use super::state::Role;
+use super::resp;
+use super::store::World;
+use super::types::{ApiResponse, Caller};
 use super::validate::{self as v, Issues, Seg};
-use super::{ApiResponse, Caller, World, parse_group_id, resp};
+use super::vocab::Role;
 
 type Res = Result<ApiResponse, ApiResponse>;
 
 fn subscription_not_found() -> ApiResponse {
     resp::base_error(
         StatusCode::NOT_FOUND,
-        "NOT_FOUND",
+        ErrorCode::NotFound,
         "Subscription not found.",
     )
 }
 
 impl World {
-    /// E15: any authenticated caller may resolve a subscription to its group
+    /// `GET /v2/subscription_info/{id}`: any authenticated caller may resolve a subscription to its group
     /// (limited info: no names).
     pub(super) fn subscription_info(&self, id: &str) -> Res {
         #[derive(Serialize)]
@@ -56,23 +61,22 @@ impl World {
             .is_some_and(|g| g.best_role(&caller.identities) == Some(Role::Admin))
     }
 
-    /// E16: the caller must be an admin of the subscription group of the old value
+    /// `PUT /v2/groups/{id}/subscription_admin_verified`: the caller must be an admin of the subscription group of the old value
     /// (when set) and of the new value (when non-null). The group itself need not
     /// be visible to the caller, only exist.
-    pub(super) fn set_verified(&mut self, caller: &Caller, id: &str, body: &[u8]) -> Res {
+    pub(super) fn set_verified(&mut self, caller: &Caller, id: &str, value: &Value) -> Res {
         #[derive(Serialize)]
         struct Out {
             group_id: GroupId,
             subscription_admin_verified_id: Option<SubscriptionId>,
         }
-        let value = v::parse_body(body)?;
         let mut is = Issues::default();
         let mut new = None;
-        if let Some(obj) = v::object(&value, &[Seg::K("body")], &mut is) {
+        if let Some(obj) = v::object(value, &[Seg::K("body")], &mut is) {
             let loc = [Seg::K("body"), Seg::K("subscription_admin_verified_id")];
             match obj.get("subscription_admin_verified_id") {
                 Some(x) => new = v::subscription_or_null(x, &loc, &mut is),
-                None => is.missing(&loc, &value),
+                None => is.missing(&loc, value),
             }
         }
         is.finish()?;
@@ -89,14 +93,14 @@ impl World {
         }
         let deny = || {
             resp::forbidden(
-                "SUBSCRIPTION_ADMIN_REQUIRED",
+                ErrorCode::SubscriptionAdminRequired,
                 "You must be an admin of the subscription's group to change its verification of this group.",
                 &caller.scopes,
             )
         };
         if old.is_none() && new.is_none() && !g.visible_to(&caller.identities) {
             return Err(resp::forbidden(
-                "GROUP_NOT_VISIBLE",
+                ErrorCode::GroupNotVisible,
                 "You do not have permission to view this group.",
                 &caller.scopes,
             ));

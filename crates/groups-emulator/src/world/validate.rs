@@ -1,13 +1,55 @@
 //! Input checking that answers like FastAPI/pydantic v2: every problem becomes
 //! one `{type, loc, msg, input[, ctx]}` item of a 422 `HTTPValidationError`.
-//! Nothing here panics on any input.
+//! Nothing here panics on any input, and the size of a 422 answer is bounded whatever
+//! the input: at most [`MAX_REPORTED_ISSUES`] items, each echoing at most a short form
+//! of its input.
 
 use groups_types::{GroupId, IdentityId, SubscriptionId};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::ApiResponse;
 use super::resp;
+use super::types::{ApiResponse, MAX_REPORTED_ISSUES};
+
+/// Inputs whose JSON is longer than this many bytes are echoed in a short form.
+const ECHO_BYTES: usize = 256;
+/// Characters of a long string input that are echoed.
+const ECHO_PREFIX_CHARS: usize = 64;
+
+/// An I/O sink that accepts a fixed number of bytes, then fails (stops serialization).
+struct Budget(usize);
+
+impl std::io::Write for Budget {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.0 -= buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The input as an error item shows it: itself when small, else a short description
+/// (a string's first characters and length, a list's or object's size). The cost is
+/// bounded by [`ECHO_BYTES`] plus the prefix, not by the input.
+pub(super) fn echo(input: &Value) -> Value {
+    if serde_json::to_writer(Budget(ECHO_BYTES), input).is_ok() {
+        return input.clone();
+    }
+    Value::String(match input {
+        Value::String(s) => {
+            let prefix: String = s.chars().take(ECHO_PREFIX_CHARS).collect();
+            format!("{prefix}... ({} bytes, cut)", s.len())
+        }
+        Value::Array(a) => format!("<list of {} items, not shown>", a.len()),
+        Value::Object(o) => format!("<object of {} keys, not shown>", o.len()),
+        _ => "<value not shown>".to_owned(),
+    })
+}
 
 /// One segment of a `loc`.
 #[derive(Clone, Copy, Debug)]
@@ -27,16 +69,31 @@ fn loc_value(loc: &[Seg<'_>]) -> Value {
     )
 }
 
-/// Collected validation problems.
+/// Collected validation problems (at most [`MAX_REPORTED_ISSUES`] kept; the others are
+/// only counted).
 #[derive(Debug, Default)]
 pub(super) struct Issues {
     items: Vec<Value>,
+    omitted: usize,
 }
 
 impl Issues {
+    /// Room for one more item? Counts the item as omitted when not.
+    fn room(&mut self) -> bool {
+        if self.items.len() < MAX_REPORTED_ISSUES {
+            true
+        } else {
+            self.omitted += 1;
+            false
+        }
+    }
+
     pub(super) fn push(&mut self, ty: &str, loc: &[Seg<'_>], msg: &str, input: &Value) {
+        if !self.room() {
+            return;
+        }
         self.items.push(json!({
-            "type": ty, "loc": loc_value(loc), "msg": msg, "input": input,
+            "type": ty, "loc": loc_value(loc), "msg": msg, "input": echo(input),
         }));
     }
 
@@ -48,9 +105,23 @@ impl Issues {
         input: &Value,
         ctx: Value,
     ) {
+        if !self.room() {
+            return;
+        }
         self.items.push(json!({
-            "type": ty, "loc": loc_value(loc), "msg": msg, "input": input, "ctx": ctx,
+            "type": ty, "loc": loc_value(loc), "msg": msg, "input": echo(input), "ctx": ctx,
         }));
+    }
+
+    /// A list (or a batch) longer than `max` items (pydantic's `too_long`).
+    pub(super) fn too_long(&mut self, loc: &[Seg<'_>], what: &str, max: usize, actual: usize) {
+        self.push_ctx(
+            "too_long",
+            loc,
+            &format!("{what} should have at most {max} items after validation, not {actual}"),
+            &Value::Null,
+            json!({ "field_type": what, "max_length": max, "actual_length": actual }),
+        );
     }
 
     pub(super) fn missing(&mut self, loc: &[Seg<'_>], parent: &Value) {
@@ -66,13 +137,25 @@ impl Issues {
         );
     }
 
-    /// `Ok(())` when clean, else the 422 response.
-    pub(super) fn finish(self) -> Result<(), ApiResponse> {
+    /// `Ok(())` when clean, else the 422 response (with a last item counting the
+    /// problems left out, if any).
+    pub(super) fn finish(mut self) -> Result<(), ApiResponse> {
         if self.items.is_empty() {
-            Ok(())
-        } else {
-            Err(resp::validation(self.items))
+            return Ok(());
         }
+        if self.omitted > 0 {
+            self.items.push(json!({
+                "type": "too_many_errors",
+                "loc": ["body"],
+                "msg": format!(
+                    "{} more problems were found and are not listed (at most {MAX_REPORTED_ISSUES} are)",
+                    self.omitted
+                ),
+                "input": Value::Null,
+                "ctx": { "omitted": self.omitted },
+            }));
+        }
+        Err(resp::validation(self.items))
     }
 }
 
@@ -169,6 +252,40 @@ pub(super) fn string(v: &Value, loc: &[Seg<'_>], issues: &mut Issues) -> Option<
             None
         }
     }
+}
+
+/// A string of at most `max` characters (`string_too_long` otherwise).
+pub(super) fn string_max(
+    v: &Value,
+    max: usize,
+    loc: &[Seg<'_>],
+    issues: &mut Issues,
+) -> Option<String> {
+    let s = string(v, loc, issues)?;
+    if s.chars().nth(max).is_some() {
+        issues.push_ctx(
+            "string_too_long",
+            loc,
+            &format!("String should have at most {max} characters"),
+            v,
+            json!({ "max_length": max }),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+/// `string | null` of at most `max` characters: `Some(None)` for null.
+pub(super) fn string_max_or_null(
+    v: &Value,
+    max: usize,
+    loc: &[Seg<'_>],
+    issues: &mut Issues,
+) -> Option<Option<String>> {
+    if v.is_null() {
+        return Some(None);
+    }
+    string_max(v, max, loc, issues).map(Some)
 }
 
 /// `string | null`: `Some(None)` for null.

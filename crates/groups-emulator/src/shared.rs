@@ -1,0 +1,166 @@
+//! State shared by every connection (the world, the policy, fault rules, the
+//! persister, counters) and the locked sections that change the world.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use http::{Method, StatusCode};
+
+use crate::faults::{Fault, FaultTable, Triggered};
+use crate::persist::Persister;
+use crate::world::resp::base_error;
+use crate::world::{ApiResponse, ErrorCode, Policy, World};
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) world: RwLock<World>,
+    pub(crate) policy: Policy,
+    faults: Mutex<FaultTable>,
+    /// Number of pending fault rules, read without the lock on the hot path.
+    fault_rules: AtomicUsize,
+    pub(crate) persister: Option<Mutex<Persister>>,
+    pub(crate) requests: AtomicU64,
+    pub(crate) body_limit: usize,
+}
+
+/// Why a locked section did not produce its result.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The closure panicked (a bug); the world was rolled back when persistence allows.
+    Panicked,
+    /// The state file could not be written; the world was rolled back to the file's state.
+    Persist(String),
+}
+
+impl Failure {
+    pub(crate) fn into_response(self) -> ApiResponse {
+        match self {
+            Failure::Panicked => base_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InternalError,
+                "The emulator hit an internal error while handling this request.",
+            ),
+            Failure::Persist(detail) => {
+                tracing::error!(%detail, "state file write failed; write rolled back");
+                base_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::PersistenceError,
+                    "The change could not be saved to the state file and was not applied.",
+                )
+            }
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        world: World,
+        policy: Policy,
+        persister: Option<Persister>,
+        body_limit: usize,
+    ) -> Self {
+        Self {
+            world: RwLock::new(world),
+            policy,
+            faults: Mutex::new(FaultTable::default()),
+            fault_rules: AtomicUsize::new(0),
+            persister: persister.map(Mutex::new),
+            requests: AtomicU64::new(0),
+            body_limit,
+        }
+    }
+
+    /// Run `f` under the write lock, then persist before returning when the generation
+    /// moved (or `force`). A panic or a failed write rolls the world back to the last
+    /// persisted state (when there is a state file).
+    pub(crate) fn mutate<R>(
+        &self,
+        force: bool,
+        f: impl FnOnce(&mut World) -> R,
+    ) -> Result<R, Failure> {
+        let mut world = self.world.write().unwrap_or_else(PoisonError::into_inner);
+        let before = world.generation();
+        let out = catch_unwind(AssertUnwindSafe(|| f(&mut world)));
+        let Some(persister) = &self.persister else {
+            return out.map_err(|_| Failure::Panicked);
+        };
+        let mut persister = persister.lock().unwrap_or_else(PoisonError::into_inner);
+        match out {
+            Err(_) => {
+                if let Some(old) = persister.rollback() {
+                    *world = old;
+                }
+                Err(Failure::Panicked)
+            }
+            Ok(r) => {
+                if (force || world.generation() != before)
+                    && let Err(e) = persister.persist(&world)
+                {
+                    if let Some(old) = persister.rollback() {
+                        *world = old;
+                    }
+                    return Err(Failure::Persist(e));
+                }
+                Ok(r)
+            }
+        }
+    }
+
+    /// Run `f` under the read lock.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&World) -> R) -> Result<R, Failure> {
+        let world = self.world.read().unwrap_or_else(PoisonError::into_inner);
+        catch_unwind(AssertUnwindSafe(|| f(&world))).map_err(|_| Failure::Panicked)
+    }
+
+    /// Run a blocking closure: on the blocking pool when a state file makes it do disk IO,
+    /// inline otherwise (the locked sections are short and CPU-only then).
+    pub(crate) async fn blocking<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared) -> Result<R, Failure> + Send + 'static,
+    ) -> Result<R, Failure> {
+        if self.persister.is_some() {
+            let me = Arc::clone(self);
+            match tokio::task::spawn_blocking(move || f(&me)).await {
+                Ok(r) => r,
+                Err(_) => Err(Failure::Panicked),
+            }
+        } else {
+            f(self)
+        }
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        table.push(fault);
+        self.fault_rules.store(table.len(), Ordering::Release);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        table.clear();
+        self.fault_rules.store(0, Ordering::Release);
+    }
+
+    pub(crate) fn pending_faults(&self) -> Vec<Fault> {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pending()
+    }
+
+    pub(crate) fn take_fault(&self, method: &Method, path: &str) -> Option<Triggered> {
+        if self.fault_rules.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut table = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let t = table.take(method.as_str(), path);
+        self.fault_rules.store(table.len(), Ordering::Release);
+        t
+    }
+
+    pub(crate) fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
