@@ -95,6 +95,8 @@ fn health(shared: &Shared) -> ApiResponse {
         "requests": shared.request_count(),
         "pending_faults": shared.pending_faults().len(),
         "durable": shared.persister.is_some(),
+        "open_connections": shared.open_connections.load(std::sync::atomic::Ordering::Acquire),
+        "accepted_connections": shared.accepted_connections.load(std::sync::atomic::Ordering::Acquire),
     }))
 }
 

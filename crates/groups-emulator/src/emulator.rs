@@ -2,7 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -10,14 +12,23 @@ use tokio::task::JoinHandle;
 use crate::faults::Fault;
 use crate::persist::{self, Persister};
 use crate::server;
-use crate::shared::{Failure, Shared};
+use crate::shared::{Failure, Limits, Shared};
 use crate::world::{Policy, Seed, World};
 
-/// Default request-body limit: 16 MiB (bigger bodies get 413).
-pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Default request-body limit: 4 MiB (bigger bodies get 413). A batch of
+/// [`MAX_BATCH_ITEMS`](crate::world::MAX_BATCH_ITEMS) items fits with room to spare.
+pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Default listen backlog.
 pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// Default number of connections served at once (more wait in the listen backlog).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// Default time a connection may take to send a request's headers: from the accept for
+/// the first request (a connection that sends nothing is closed then), from the
+/// previous answer for the next ones (idle keep-alive connections are closed then).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the emulator could not start or could not apply an operation.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +80,8 @@ pub struct EmulatorBuilder {
     policy: Policy,
     body_limit: usize,
     backlog: u32,
+    max_connections: usize,
+    header_read_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -82,6 +95,8 @@ impl Default for EmulatorBuilder {
             policy: Policy::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             backlog: DEFAULT_BACKLOG,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -151,6 +166,21 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Most connections served at once (default [`DEFAULT_MAX_CONNECTIONS`]; at least
+    /// 1). Further clients wait in the listen backlog until a connection closes.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a connection may take to send a request's headers (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]), counted from the accept for the first request
+    /// and from the previous answer for later ones; the connection is closed then.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
     /// Listen backlog (default [`DEFAULT_BACKLOG`]; the kernel may cap it).
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
@@ -205,7 +235,12 @@ impl EmulatorBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
-        let shared = Arc::new(Shared::new(world, self.policy, persister, self.body_limit));
+        let limits = Limits {
+            body_limit: self.body_limit,
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        };
+        let shared = Arc::new(Shared::new(world, self.policy, persister, limits));
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), rx));
         tracing::info!(%local_addr, resumed, "groups emulator listening");
@@ -342,6 +377,17 @@ impl Emulator {
     /// requests answered by a fault are).
     pub fn request_count(&self) -> u64 {
         self.shared.request_count()
+    }
+
+    /// Connections open now (accepted and not closed yet, whether or not they sent
+    /// anything).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open_connections.load(Ordering::Acquire)
+    }
+
+    /// Connections accepted since the start.
+    pub fn accepted_connections(&self) -> u64 {
+        self.shared.accepted_connections.load(Ordering::Acquire)
     }
 
     /// Stop accepting, let in-flight requests finish (up to 10 s, then cut), and make sure

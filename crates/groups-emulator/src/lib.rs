@@ -28,7 +28,18 @@
 //!   the seed format, strict modes and rules.
 //! - `GET` requests run under a shared read lock; every other method runs under the
 //!   write lock, so a batch is applied atomically (no reader sees half of it).
-//! - Request bodies above 16 MiB get `413 {"code": "PAYLOAD_TOO_LARGE", ...}`.
+//! - Request bodies above 4 MiB ([`DEFAULT_BODY_LIMIT`]) get
+//!   `413 {"code": "PAYLOAD_TOO_LARGE", ...}`.
+//! - At most [`DEFAULT_MAX_CONNECTIONS`] connections are served at once
+//!   ([`EmulatorBuilder::max_connections`]); further clients wait in the listen backlog.
+//! - A connection must send its request headers within [`DEFAULT_HEADER_READ_TIMEOUT`]
+//!   of the accept (or of its previous answer), else it is closed
+//!   ([`EmulatorBuilder::header_read_timeout`]); this also closes connections that never
+//!   send a byte.
+//! - When `accept` fails (for example too many open files), the server pauses, doubling
+//!   from 10 ms up to 1 s, and logs one warning per run of failures.
+//! - Write bodies are parsed and validated before the write lock is taken; the limits
+//!   on one request (batch size, error-list size, name lengths) are listed in [`world`].
 //! - A panic inside a handler is caught: the client gets
 //!   `500 {"code": "INTERNAL_ERROR", ...}` and the server keeps serving.
 //! - Every response body is JSON (`content-type: application/json`).
@@ -56,11 +67,11 @@
 //!
 //! | method | path | body | answer |
 //! | --- | --- | --- | --- |
-//! | GET | `/_emulator/health` | | `{"status": "ok", "generation", "requests", "pending_faults", "durable"}` |
+//! | GET | `/_emulator/health` | | `{"status": "ok", "generation", "requests", "pending_faults", "durable", "open_connections", "accepted_connections"}` |
 //! | POST | `/_emulator/reset` | | empties the world: `{"status": "ok"}` |
 //! | POST | `/_emulator/seed` | a seed document ([`world::Seed`]) | applies it over the current world: `{"status": "ok"}`; 400 `INVALID_SEED` if refused, 422 `INVALID_JSON` if unparsable |
 //! | GET | `/_emulator/state` | | the whole world as JSON |
-//! | PUT | `/_emulator/state` | a document from `GET /_emulator/state` | replaces the world with it |
+//! | PUT | `/_emulator/state` | a document from `GET /_emulator/state` | replaces the world with it: `{"status": "ok"}`; 422 `INVALID_JSON` if unparsable or with a missing or unknown key, 400 `INVALID_STATE` if the world breaks an invariant (the checks of a seed: an active admin per group, existing parents, no parent cycle) |
 //! | GET | `/_emulator/faults` | | `{"pending": [fault, ...]}` |
 //! | POST | `/_emulator/faults` | one [`Fault`] or an array | adds the rules: `{"pending": [...]}`; 422 `INVALID_FAULT` / `INVALID_JSON` |
 //! | DELETE | `/_emulator/faults` | | removes every rule: `{"pending": []}` |
@@ -89,6 +100,9 @@ mod server;
 mod shared;
 pub mod world;
 
-pub use emulator::{DEFAULT_BACKLOG, DEFAULT_BODY_LIMIT, Emulator, EmulatorBuilder, EmulatorError};
+pub use emulator::{
+    DEFAULT_BACKLOG, DEFAULT_BODY_LIMIT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    Emulator, EmulatorBuilder, EmulatorError,
+};
 pub use faults::{Fault, FaultAction};
 pub use server::control_plane_allowed;

@@ -3,10 +3,20 @@
 //! ```text
 //! groups-emulator serve [--host 127.0.0.1] [--port 8765] [--seed FILE] [--state FILE]
 //!                       [--strict-tokens] [--strict-identities] [--ignore-scopes]
+//!                       [--max-connections 512] [--header-timeout-secs 30]
+//!                       [--body-limit 4194304]
 //! ```
 //!
 //! The first line on stdout is `listening on http://HOST:PORT/` (with the real port when
 //! `--port 0`). Ctrl-C or SIGTERM stops it cleanly. Logs go to stderr (`RUST_LOG`).
+//!
+//! Limits (so that no client can make one request, or one connection, cost without
+//! bound): request bodies up to `--body-limit` bytes (413 above); at most
+//! `--max-connections` connections served at once (more wait in the listen backlog);
+//! a connection must send its request headers within `--header-timeout-secs` of the
+//! accept (or of its previous answer), else it is closed; a batch holds at most 10,000
+//! items; a 422 lists at most 100 problems; group names are at most 1,024 characters,
+//! descriptions and terms and conditions at most 65,536.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -31,6 +41,11 @@ enum Command {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Limits: a batch holds at most 10,000 items (422 above); a 422 lists at most \
+                  100 problems; group names are at most 1,024 characters, descriptions and \
+                  terms and conditions at most 65,536 (422 above)."
+)]
 struct ServeArgs {
     /// Address to listen on (`localhost` means 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
@@ -57,6 +72,16 @@ struct ServeArgs {
     /// Ignore token scopes entirely.
     #[arg(long)]
     ignore_scopes: bool,
+    /// Most connections served at once; more wait in the listen backlog.
+    #[arg(long, default_value_t = groups_emulator::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a connection may take to send its request headers, counted from the
+    /// accept (or from its previous answer); then it is closed.
+    #[arg(long, default_value_t = groups_emulator::DEFAULT_HEADER_READ_TIMEOUT.as_secs())]
+    header_timeout_secs: u64,
+    /// Largest request body in bytes (413 above).
+    #[arg(long, default_value_t = groups_emulator::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
 }
 
 fn parse_host(s: &str) -> Result<IpAddr, String> {
@@ -102,7 +127,10 @@ async fn serve(args: ServeArgs) -> Result<(), groups_emulator::EmulatorError> {
         .port(args.port)
         .strict_tokens(args.strict_tokens)
         .strict_identities(args.strict_identities)
-        .enforce_scopes(args.enforce_scopes || !args.ignore_scopes);
+        .enforce_scopes(args.enforce_scopes || !args.ignore_scopes)
+        .max_connections(args.max_connections)
+        .header_read_timeout(std::time::Duration::from_secs(args.header_timeout_secs))
+        .body_limit(args.body_limit);
     if let Some(seed) = args.seed {
         builder = builder.seed_file(seed);
     }

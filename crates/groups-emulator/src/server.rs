@@ -17,13 +17,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock;
 use crate::control;
 use crate::faults::FaultAction;
-use crate::shared::{Failure, Shared};
+use crate::shared::{Failure, OpenConnection, Shared};
 use crate::world::resp::{base_error, json_response};
 use crate::world::{ApiRequest, ApiResponse, ErrorCode, World};
 
@@ -79,23 +79,80 @@ pub(crate) async fn accept_configured(
     Ok((stream, peer))
 }
 
+/// The first pause after a failed `accept`.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// The longest pause between `accept` attempts while they keep failing.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Pauses after failed `accept` calls (EMFILE, ENFILE, ENOMEM, ...): doubling from
+/// [`ACCEPT_BACKOFF_MIN`] up to [`ACCEPT_BACKOFF_MAX`], so a full file table is not
+/// retried in a hot loop; a run of failures is logged once, and once when it ends.
+#[derive(Debug, Default)]
+pub(crate) struct AcceptBackoff {
+    failures: u64,
+    pause: Duration,
+}
+
+impl AcceptBackoff {
+    /// A failure: how long to pause, and whether to log it (only the first of a run).
+    pub(crate) fn failed(&mut self) -> (Duration, bool) {
+        self.failures += 1;
+        self.pause = if self.failures == 1 {
+            ACCEPT_BACKOFF_MIN
+        } else {
+            (self.pause * 2).min(ACCEPT_BACKOFF_MAX)
+        };
+        (self.pause, self.failures == 1)
+    }
+
+    /// A success: the number of failures of the run it ends (0 when there was none).
+    pub(crate) fn succeeded(&mut self) -> u64 {
+        std::mem::take(&mut self.failures)
+    }
+}
+
+/// Wait for a free connection slot, then accept one connection.
+async fn accept_slot(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> std::io::Result<(OwnedSemaphorePermit, TcpStream, SocketAddr)> {
+    let permit = Arc::clone(slots)
+        .acquire_owned()
+        .await
+        .map_err(|_| std::io::Error::other("connection slots closed"))?;
+    let (stream, peer) = accept_configured(listener).await?;
+    Ok((permit, stream, peer))
+}
+
 /// Accept until shutdown is signalled (or the sender is dropped), then drain connections.
+/// At most `max_connections` are served at once: the next accept waits for a slot, and
+/// clients wait in the listen backlog meanwhile.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let limits = shared.limits;
     let mut conns: JoinSet<()> = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .keep_alive(true)
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
+    let mut backoff = AcceptBackoff::default();
+    let mut pause = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if let Some(p) = pause.take() {
+            tokio::select! {
+                () = tokio::time::sleep(p) => {}
+                _ = shutdown.changed() => continue,
+            }
         }
         tokio::select! {
             changed = shutdown.changed() => {
@@ -103,20 +160,31 @@ pub(crate) async fn accept_loop(
                     break;
                 }
             }
-            accepted = accept_configured(&listener) => match accepted {
-                Ok((stream, peer)) => {
+            accepted = accept_slot(&listener, &slots) => match accepted {
+                Ok((permit, stream, peer)) => {
+                    let failures = backoff.succeeded();
+                    if failures > 0 {
+                        tracing::info!(failures, "accept works again");
+                    }
+                    let open = OpenConnection::new(&shared);
                     conns.spawn(serve_connection(
                         builder.clone(),
                         stream,
                         peer,
                         Arc::clone(&shared),
                         shutdown.clone(),
+                        (permit, open),
                     ));
                 }
                 Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let (p, log) = backoff.failed();
+                    if log {
+                        tracing::warn!(
+                            error = %e,
+                            "accept failed; retrying with backoff (up to 1 s) until it works again"
+                        );
+                    }
+                    pause = Some(p);
                 }
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
@@ -133,13 +201,28 @@ pub(crate) async fn accept_loop(
     }
 }
 
+/// Serve one connection. `_slot` (its connection slot and open-connection count) is
+/// released when the connection ends.
 async fn serve_connection(
     builder: auto::Builder<TokioExecutor>,
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    _slot: (OwnedSemaphorePermit, OpenConnection),
 ) {
+    // The header timeout counts from the accept: a connection that sends nothing at
+    // all is closed after it too (hyper's own timer starts with the first byte).
+    let mut first = [0u8; 1];
+    let waited = tokio::select! {
+        r = tokio::time::timeout(shared.limits.header_read_timeout, stream.peek(&mut first)) => r,
+        _ = shutdown.changed() => return,
+    };
+    match waited {
+        Ok(Ok(n)) if n > 0 => {}
+        // Timed out, closed by the peer, or failed: nothing to serve.
+        _ => return,
+    }
     let svc = service_fn(move |req| serve_request(Arc::clone(&shared), peer, req));
     let conn = builder.serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
@@ -319,7 +402,7 @@ async fn route(
             ));
         }
         let (parts, body) = req.into_parts();
-        let body = match read_body(&parts.headers, body, shared.body_limit).await {
+        let body = match read_body(&parts.headers, body, shared.limits.body_limit).await {
             Ok(b) => b,
             Err(Some(resp)) => return Ok(to_http(resp, None)),
             Err(None) => return Err(Abort),
@@ -349,7 +432,7 @@ async fn route(
     }
 
     let (parts, body) = req.into_parts();
-    let body = match read_body(&parts.headers, body, shared.body_limit).await {
+    let body = match read_body(&parts.headers, body, shared.limits.body_limit).await {
         Ok(b) => b,
         Err(Some(resp)) => return Ok(to_http(resp, None)),
         Err(None) => return Err(Abort),
@@ -471,6 +554,27 @@ mod tests {
         let (stream, _) = accept_configured(&listener).await.unwrap();
         assert!(stream.nodelay().unwrap());
         drop(client.await.unwrap());
+    }
+
+    #[test]
+    fn accept_backoff_doubles_to_a_cap_and_logs_once_per_run() {
+        let mut b = AcceptBackoff::default();
+        let mut pauses = Vec::new();
+        let mut logged = 0;
+        for _ in 0..1000 {
+            let (p, log) = b.failed();
+            pauses.push(p);
+            logged += usize::from(log);
+        }
+        assert_eq!(logged, 1, "one log line for a run of 1000 failures");
+        assert_eq!(pauses[0], ACCEPT_BACKOFF_MIN);
+        assert_eq!(pauses[1], ACCEPT_BACKOFF_MIN * 2);
+        assert!(pauses.windows(2).all(|w| w[0] <= w[1]), "never shrinks");
+        assert_eq!(*pauses.last().unwrap(), ACCEPT_BACKOFF_MAX);
+        assert_eq!(b.succeeded(), 1000);
+        assert_eq!(b.succeeded(), 0);
+        // A new run starts small and is logged again.
+        assert_eq!(b.failed(), (ACCEPT_BACKOFF_MIN, true));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use http::{Method, StatusCode};
 
@@ -22,7 +23,41 @@ pub(crate) struct Shared {
     fault_rules: AtomicUsize,
     pub(crate) persister: Option<Mutex<Persister>>,
     pub(crate) requests: AtomicU64,
+    pub(crate) limits: Limits,
+    /// Connections open now (accepted and not yet closed).
+    pub(crate) open_connections: AtomicUsize,
+    /// Connections accepted since the start.
+    pub(crate) accepted_connections: AtomicU64,
+}
+
+/// What one client may cost the server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Largest request body, in bytes (413 above).
     pub(crate) body_limit: usize,
+    /// How long a connection may take to send a request's headers, counted from the
+    /// accept for its first request and from the previous answer for the next ones.
+    pub(crate) header_read_timeout: Duration,
+    /// Most connections served at once; more wait in the listen backlog.
+    pub(crate) max_connections: usize,
+}
+
+/// Counts one open connection while it lives.
+#[derive(Debug)]
+pub(crate) struct OpenConnection(Arc<Shared>);
+
+impl OpenConnection {
+    pub(crate) fn new(shared: &Arc<Shared>) -> Self {
+        shared.open_connections.fetch_add(1, Ordering::AcqRel);
+        shared.accepted_connections.fetch_add(1, Ordering::AcqRel);
+        OpenConnection(Arc::clone(shared))
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Why a locked section did not produce its result.
@@ -59,7 +94,7 @@ impl Shared {
         world: World,
         policy: Policy,
         persister: Option<Persister>,
-        body_limit: usize,
+        limits: Limits,
     ) -> Self {
         Self {
             world: RwLock::new(world),
@@ -68,7 +103,9 @@ impl Shared {
             fault_rules: AtomicUsize::new(0),
             persister: persister.map(Mutex::new),
             requests: AtomicU64::new(0),
-            body_limit,
+            limits,
+            open_connections: AtomicUsize::new(0),
+            accepted_connections: AtomicU64::new(0),
         }
     }
 

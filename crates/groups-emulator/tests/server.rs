@@ -9,6 +9,7 @@ use common::{Http, header, raw_exchange, split_response};
 use groups_emulator::{Emulator, Fault};
 use http::Method;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn start() -> (Emulator, Http) {
     let emu = Emulator::builder().start().await.expect("emulator starts");
@@ -384,22 +385,101 @@ async fn request_count_counts_api_requests_not_control_plane() {
 }
 
 #[tokio::test]
-async fn keep_alive_round_trips_are_not_held_by_delayed_acks() {
-    // 50 sequential requests on one keep-alive connection. With Nagle on both sides a
-    // small write after another small write waits for the peer's delayed ACK (~40 ms);
-    // 50 such stalls would take 2 s. Expect far less.
+async fn keep_alive_serves_sequential_requests_on_one_connection() {
+    // 50 sequential requests from a pooled client reuse one keep-alive connection (the
+    // socket option that keeps such round trips from stalling, TCP_NODELAY, is checked
+    // by the server's unit tests).
     let (emu, http) = start().await;
     http.get("/v2/groups/my_groups", "alice").await; // warm the pool
-    let t = Instant::now();
+    assert_eq!(emu.accepted_connections(), 1);
     for i in 0..50 {
         let r = http
             .post("/v2/groups", "alice", json!({"name": format!("g{i}")}))
             .await;
         assert_eq!(r.status, 201);
     }
-    let elapsed = t.elapsed();
-    eprintln!("50 keep-alive POSTs: {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+    assert_eq!(
+        emu.accepted_connections(),
+        1,
+        "one connection for every request"
+    );
+    assert_eq!(emu.request_count(), 51);
+    emu.shutdown().await.unwrap();
+}
+
+/// Wait (up to a generous bound that only prevents hanging) until `f` holds.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
+    let emu = Emulator::builder()
+        .header_read_timeout(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    let mut silent = tokio::net::TcpStream::connect(emu.local_addr())
+        .await
+        .unwrap();
+    eventually("the silent connection is accepted", || {
+        emu.open_connections() == 1
+    })
+    .await;
+    let mut buf = Vec::new();
+    // The server closes it (end of stream, nothing sent); the outer timeout only
+    // keeps a broken server from hanging the test.
+    let read = tokio::time::timeout(Duration::from_secs(20), silent.read_to_end(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0))), "{read:?}");
+    eventually("the slot is free again", || emu.open_connections() == 0).await;
+    // A connection that does send a request is served as usual.
+    let (status, _, _) = split_response(
+        &raw_exchange(emu.local_addr(), &raw_get("/v2/groups/my_groups", "a")).await,
+    );
+    assert_eq!(status, 200);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_above_the_cap_wait_until_one_closes() {
+    let emu = Emulator::builder()
+        .max_connections(2)
+        .start()
+        .await
+        .unwrap();
+    let addr = emu.local_addr();
+    let a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    eventually("two connections are accepted", || {
+        emu.open_connections() == 2
+    })
+    .await;
+
+    // A third client connects (the kernel's backlog takes it) and sends a request,
+    // which is not served while both slots are taken.
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(&raw_get("/v2/groups/my_groups", "a"))
+        .await
+        .unwrap();
+    let mut first = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(300), c.read(&mut first)).await;
+    assert!(early.is_err(), "answered above the cap: {early:?}");
+    assert_eq!(emu.open_connections(), 2);
+    assert_eq!(emu.accepted_connections(), 2);
+
+    // Closing one connection frees a slot and the waiting request is served.
+    drop(a);
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), c.read_to_end(&mut out))
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert_eq!(split_response(&out).0, 200);
+    assert_eq!(emu.accepted_connections(), 3);
     emu.shutdown().await.unwrap();
 }
 
@@ -496,5 +576,51 @@ async fn dropping_the_emulator_stops_it() {
         }
         assert!(Instant::now() < deadline, "still listening after drop");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `n` with a comma between thousands, as the help text writes it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn serve_help_states_the_limits_in_force() {
+    use groups_emulator::world::{
+        MAX_BATCH_ITEMS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_REPORTED_ISSUES,
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_groups-emulator"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for limit in [
+        MAX_BATCH_ITEMS,
+        MAX_REPORTED_ISSUES,
+        MAX_NAME_CHARS,
+        MAX_DESCRIPTION_CHARS,
+    ] {
+        assert!(
+            help.contains(&thousands(limit)),
+            "{limit} missing from:\n{help}"
+        );
+    }
+    for default in [
+        groups_emulator::DEFAULT_MAX_CONNECTIONS.to_string(),
+        groups_emulator::DEFAULT_HEADER_READ_TIMEOUT
+            .as_secs()
+            .to_string(),
+        groups_emulator::DEFAULT_BODY_LIMIT.to_string(),
+    ] {
+        assert!(help.contains(&format!("[default: {default}]")), "{default}");
     }
 }
