@@ -276,7 +276,8 @@ async fn run(
     // One read first: the group exists and we may see it (and its name).
     let group = manager
         .client()
-        .get_group(group_id, &[GroupInclude::MyMemberships])
+        .get_group(group_id)
+        .include([GroupInclude::MyMemberships])
         .await
         .map_err(|e| format!("cannot read group {group_id}: {}", explain(&e)))?;
     let batches = entries.len().div_ceil(args.batch_size);

@@ -116,7 +116,8 @@ fn parse_args(args: &[String]) -> Result<Option<Vec<MembershipStatus>>, String> 
 async fn list(client: &GroupsClient, statuses: &[MembershipStatus]) -> Result<(), String> {
     let wanted: Vec<&str> = statuses.iter().map(MembershipStatus::as_str).collect();
     let groups: Vec<Group> = client
-        .get_my_groups(statuses)
+        .get_my_groups()
+        .statuses(statuses.iter().cloned())
         .await
         .map_err(|e| format!("listing my groups failed: {e}"))?;
 

@@ -131,7 +131,8 @@ async fn demo(
 
     // 1. Create a group.
     let group = manager
-        .create_group("Radio Astronomy Lab", "Observers of the 21 cm line", None)
+        .create_group("Radio Astronomy Lab")
+        .description("Observers of the 21 cm line")
         .await?;
     println!("\n1. Created group \"{}\" ({})", group.name, group.id);
 
@@ -139,13 +140,12 @@ async fn demo(
     let policies = manager
         .set_group_policies(
             group.id,
-            PolicySettings::new(
-                false,
-                GroupVisibility::Private,
-                GroupMemberVisibility::Managers,
-                true,
-                [GroupRequiredSignupFields::Institution],
-            ),
+            PolicySettings::new()
+                .high_assurance(false)
+                .group_visibility(GroupVisibility::Private)
+                .group_members_visibility(GroupMemberVisibility::Managers)
+                .join_requests(true)
+                .signup_fields([GroupRequiredSignupFields::Institution]),
         )
         .await?;
     println!(
@@ -165,11 +165,10 @@ async fn demo(
         .add_members(people[..2].iter().copied(), GroupRole::Member)
         .await?;
     manager
-        .add_member(group.id, people[2], GroupRole::Manager)
+        .add_member(group.id, people[2])
+        .role(GroupRole::Manager)
         .await?;
-    let invited = manager
-        .invite_member(group.id, people[3], GroupRole::Member)
-        .await?;
+    let invited = manager.invite_member(group.id, people[3]).await?;
     println!(
         "3. Added {} members and {} as manager; invited {} ({})",
         added.succeeded(),
@@ -266,7 +265,8 @@ async fn print_roster(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let doc = manager
         .client()
-        .get_group(group, &[GroupInclude::Memberships])
+        .get_group(group)
+        .include([GroupInclude::Memberships])
         .await?;
     let mut rows: Vec<_> = doc
         .membership_list()

@@ -349,10 +349,8 @@ async fn read_group(
 ) -> Result<Group, String> {
     manager
         .client()
-        .get_group(
-            group_id,
-            &[GroupInclude::Memberships, GroupInclude::MyMemberships],
-        )
+        .get_group(group_id)
+        .include([GroupInclude::Memberships, GroupInclude::MyMemberships])
         .await
         .map_err(|e| format!("cannot read group {group_id}: {}", explain(&e)))
 }

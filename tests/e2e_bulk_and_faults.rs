@@ -18,7 +18,8 @@ async fn bulk_add_of_five_thousand_identities_reports_progress() {
     let emu = Emulator::start().await.unwrap();
     let admin = manager(&emu, "token-ada");
     let group = admin
-        .create_group("Survey volunteers", "", None)
+        .create_group("Survey volunteers")
+        .description("")
         .await
         .unwrap();
     let ids: Vec<IdentityId> = (0..5_000).map(nth_identity).collect();
@@ -69,7 +70,7 @@ async fn sync_members_plans_applies_and_is_idempotent() {
     let emu = Emulator::start().await.unwrap();
     let admin = manager(&emu, "token-ada");
     let ada = identity(&emu, "token-ada");
-    let group = admin.create_group("Roster", "", None).await.unwrap();
+    let group = admin.create_group("Roster").description("").await.unwrap();
     // Current: 0..30 members; 30..35 managers.
     admin
         .bulk(group.id)
@@ -103,7 +104,8 @@ async fn sync_members_plans_applies_and_is_idempotent() {
     );
     let untouched = admin
         .client()
-        .get_group(group.id, &[GroupInclude::Memberships])
+        .get_group(group.id)
+        .include([GroupInclude::Memberships])
         .await
         .unwrap();
     let active = |g: &Group| {
@@ -122,7 +124,8 @@ async fn sync_members_plans_applies_and_is_idempotent() {
     assert!(report.is_complete_success(), "{:?}", report.failures);
     let after = admin
         .client()
-        .get_group(group.id, &[GroupInclude::Memberships])
+        .get_group(group.id)
+        .include([GroupInclude::Memberships])
         .await
         .unwrap();
     // 40 desired + the caller (kept as admin).
@@ -163,13 +166,13 @@ async fn a_503_storm_is_retried_through() {
             .times(4),
     );
     let got = c
-        .get_group(group.id, &[])
+        .get_group(group.id)
         .await
         .expect("retried through the storm");
     assert_eq!(got.id, group.id);
     assert_eq!(emu.request_count() - before, 5, "four 503s then the answer");
 
-    // A POST batch is retried on 503 too (the request provably was not processed).
+    // A batch is retried on 503 too: it is idempotent in effect.
     emu.inject(
         Fault::status(503)
             .method("POST")
@@ -198,7 +201,7 @@ async fn a_fault_that_outlasts_the_retries_is_a_typed_error() {
             .path("/v2/groups/*")
             .times(50),
     );
-    let err = c.get_group(group.id, &[]).await.unwrap_err();
+    let err = c.get_group(group.id).await.unwrap_err();
     assert!(
         matches!(err, GroupsError::RetriesExhausted { .. }),
         "{err:?}"
@@ -207,7 +210,7 @@ async fn a_fault_that_outlasts_the_retries_is_a_typed_error() {
     assert!(err.is_retryable());
     emu.clear_faults();
     assert!(
-        c.get_group(group.id, &[]).await.is_ok(),
+        c.get_group(group.id).await.is_ok(),
         "the client recovers once the fault ends"
     );
     emu.shutdown().await.unwrap();

@@ -44,7 +44,8 @@ async fn a_group_from_creation_to_deletion() {
 
     // Create, with policies: private, join requests on.
     let group = admin
-        .create_group("Telescope operators", "People who run the dish", None)
+        .create_group("Telescope operators")
+        .description("People who run the dish")
         .await
         .expect("create");
     assert_eq!(group.name, "Telescope operators");
@@ -52,14 +53,13 @@ async fn a_group_from_creation_to_deletion() {
     let policies = admin
         .set_group_policies(
             gid,
-            PolicySettings::new(
-                false,
-                GroupVisibility::Private,
-                GroupMemberVisibility::Managers,
-                true,
-                [GroupRequiredSignupFields::Institution],
-            )
-            .authentication_assurance_timeout(Some(3600)),
+            PolicySettings::new()
+                .high_assurance(false)
+                .group_visibility(GroupVisibility::Private)
+                .group_members_visibility(GroupMemberVisibility::Managers)
+                .join_requests(true)
+                .signup_fields([GroupRequiredSignupFields::Institution])
+                .authentication_assurance_timeout(3600),
         )
         .await
         .expect("set policies");
@@ -75,7 +75,8 @@ async fn a_group_from_creation_to_deletion() {
     );
     let doc = admin
         .client()
-        .get_group(gid, &[GroupInclude::Memberships])
+        .get_group(gid)
+        .include([GroupInclude::Memberships])
         .await
         .unwrap();
     assert_eq!(
@@ -84,15 +85,13 @@ async fn a_group_from_creation_to_deletion() {
     );
 
     // Invite, then accept.
-    let invited = admin
-        .invite_member(gid, bob, GroupRole::Member)
-        .await
-        .unwrap();
+    let invited = admin.invite_member(gid, bob).await.unwrap();
     assert_eq!(invited.status, MembershipStatus::Invited);
     let bob_mgr = manager(&emu, "token-bob");
     let seen_by_invitee = bob_mgr
         .client()
-        .get_group(gid, &[GroupInclude::MyMemberships])
+        .get_group(gid)
+        .include([GroupInclude::MyMemberships])
         .await;
     assert!(
         seen_by_invitee.is_ok(),
@@ -130,7 +129,8 @@ async fn a_group_from_creation_to_deletion() {
     assert_membership_refused(admin.leave(gid, ada).await, ada);
     let doc = admin
         .client()
-        .get_group(gid, &[GroupInclude::Memberships])
+        .get_group(gid)
+        .include([GroupInclude::Memberships])
         .await
         .unwrap();
     assert_eq!(
@@ -155,39 +155,41 @@ async fn a_group_from_creation_to_deletion() {
         ("token-eve", "a stranger"),
         ("token-bob", "a member who left"),
     ] {
-        let err = client(&emu, token)
-            .get_group(gid, &[])
-            .await
-            .expect_err(who);
+        let err = client(&emu, token).get_group(gid).await.expect_err(who);
         assert_eq!(err.status(), Some(StatusCode::FORBIDDEN), "{who}: {err}");
     }
     // A missing group is 404, not 403.
     let missing = GroupId::from_uuid(uuid::Uuid::from_u128(42));
     let err = client(&emu, "token-eve")
-        .get_group(missing, &[])
+        .get_group(missing)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
 
     // Subgroups: the admin may create one; a stranger may not.
     let child = admin
-        .create_group("Night shift", "Subgroup", Some(gid))
+        .create_group("Night shift")
+        .description("Subgroup")
+        .parent(gid)
         .await
         .unwrap();
     assert_eq!(child.parent_id, Some(gid));
     let doc = admin
         .client()
-        .get_group(gid, &[GroupInclude::ChildIds])
+        .get_group(gid)
+        .include([GroupInclude::ChildIds])
         .await
         .unwrap();
     assert_eq!(
         doc.child_ids.value().map(Vec::as_slice),
         Some(&[child.id][..])
     );
-    let children = admin.client().get_children(gid, &[]).await.unwrap();
+    let children = admin.client().get_children(gid).await.unwrap();
     assert_eq!(children.children.len(), 1);
     let err = manager(&emu, "token-eve")
-        .create_group("Hijack", "", Some(gid))
+        .create_group("Hijack")
+        .description("")
+        .parent(gid)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::FORBIDDEN));
@@ -198,11 +200,8 @@ async fn a_group_from_creation_to_deletion() {
     prefs.insert(frank, IdentityPreferences::allow_add(false));
     let saved = frank_client.set_identity_preferences(&prefs).await.unwrap();
     assert_eq!(saved.get(&frank).and_then(|p| p.allow_add), Some(false));
-    assert_membership_refused(admin.add_member(gid, frank, GroupRole::Member).await, frank);
-    let invited = admin
-        .invite_member(gid, frank, GroupRole::Member)
-        .await
-        .unwrap();
+    assert_membership_refused(admin.add_member(gid, frank).await, frank);
+    let invited = admin.invite_member(gid, frank).await.unwrap();
     assert_eq!(invited.status, MembershipStatus::Invited);
 
     // Membership fields: the admin records their own sign-up data.
@@ -233,7 +232,7 @@ async fn a_group_from_creation_to_deletion() {
     assert_eq!(gone.id, child.id);
     let gone = admin.client().delete_group(gid).await.unwrap();
     assert_eq!(gone.id, gid);
-    let err = admin.client().get_group(gid, &[]).await.unwrap_err();
+    let err = admin.client().get_group(gid).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     let _ = eve;
 
@@ -270,7 +269,7 @@ async fn subscription_lookup_and_verification() {
         .await
         .unwrap();
     let verified = ada_client
-        .set_subscription_admin_verified(group.id, Some(subscription))
+        .set_subscription_admin_verified(group.id, subscription)
         .await
         .unwrap();
     assert_eq!(verified.subscription_admin_verified_id, Some(subscription));
@@ -281,7 +280,7 @@ async fn subscription_lookup_and_verification() {
         .await
         .unwrap();
     let err = bob_client
-        .set_subscription_admin_verified(own.id, Some(subscription))
+        .set_subscription_admin_verified(own.id, subscription)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::FORBIDDEN));
@@ -314,7 +313,7 @@ async fn bad_input_never_reaches_the_wire() {
         .await
         .unwrap_err();
     assert!(matches!(err, GroupsError::InvalidInput(_)), "{err:?}");
-    let err = c.get_group("not-a-uuid", &[]).await.unwrap_err();
+    let err = c.get_group("not-a-uuid").await.unwrap_err();
     assert!(err.to_string().contains("not-a-uuid"), "{err}");
     assert_eq!(emu.request_count(), before, "nothing was sent");
     emu.shutdown().await.unwrap();

@@ -84,7 +84,7 @@ pub async fn captured_get_group(
     let auth = AccessTokenProvider::new(token.to_owned()).map_err(|e| e.to_string())?;
     let client = groups_core::GroupsClient::new(recorder.clone(), config, auth);
     client
-        .get_group(group_id, &[])
+        .get_group(group_id)
         .await
         .map_err(|e| format!("recording get_group: {e}"))?;
     let seen = recorder
@@ -118,10 +118,7 @@ pub async fn core_cost(
     for _ in 0..5 {
         let started = std::time::Instant::now();
         for _ in 0..n {
-            let g = client
-                .get_group(gid, &[])
-                .await
-                .map_err(|e| e.to_string())?;
+            let g = client.get_group(gid).await.map_err(|e| e.to_string())?;
             std::hint::black_box(g);
         }
         full.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);
@@ -164,10 +161,7 @@ pub async fn core_cost_shared(
         let client = client.clone();
         handles.push(tokio::spawn(async move {
             for _ in 0..n / tasks {
-                let g = client
-                    .get_group(gid, &[])
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let g = client.get_group(gid).await.map_err(|e| e.to_string())?;
                 std::hint::black_box(g);
             }
             Ok::<_, String>(())

@@ -105,7 +105,7 @@ async fn ours_calls(
 ) -> Result<(), String> {
     for _ in 0..n {
         let g = client
-            .get_group(gid, &[])
+            .get_group(gid)
             .await
             .map_err(|e| format!("ours: {e}"))?;
         if g.id != gid {
@@ -476,7 +476,7 @@ pub async fn profile(
         for _ in 0..calls {
             match kind {
                 "ours" => {
-                    let list = client.get_my_groups(&[]).await.map_err(|e| e.to_string())?;
+                    let list = client.get_my_groups().await.map_err(|e| e.to_string())?;
                     if list.len() != 50 {
                         return Err(format!("{} groups", list.len()));
                     }
@@ -506,8 +506,8 @@ pub async fn profile(
             let client = HyperClientBuilder::new()
                 .base_url(&emu.base_url)
                 .allow_plain_http_loopback(true)
-                .overall_deadline(None)
-                .attempt_timeout(None)
+                .no_overall_deadline()
+                .no_attempt_timeout()
                 .build_with_token(token.to_owned())
                 .map_err(|e| e.to_string())?;
             ours_rate(&client, gid, calls, tasks).await?

@@ -229,18 +229,15 @@ async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
     let client = ours::client(base, &plan.token)?;
     let gid: GroupId = plan.get_group_id.parse().map_err(|e| format!("{e}"))?;
     for _ in 0..plan.warmup {
-        client
-            .get_group(gid, &[])
-            .await
-            .map_err(|e| e.to_string())?;
+        client.get_group(gid).await.map_err(|e| e.to_string())?;
     }
-    client.get_my_groups(&[]).await.map_err(|e| e.to_string())?;
+    client.get_my_groups().await.map_err(|e| e.to_string())?;
     let mut t = Timings::default();
 
     let started = Instant::now();
     for _ in 0..plan.n_get {
         let g = client
-            .get_group(gid, &[])
+            .get_group(gid)
             .await
             .map_err(|e| format!("get_group: {e}"))?;
         if g.id != gid {
@@ -252,7 +249,7 @@ async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
     let started = Instant::now();
     for _ in 0..plan.n_my_groups {
         let list = client
-            .get_my_groups(&[])
+            .get_my_groups()
             .await
             .map_err(|e| format!("get_my_groups: {e}"))?;
         if list.len() != plan.expect_my_groups {
@@ -291,7 +288,7 @@ async fn run_ours(base: &str, plan: &Plan) -> Result<Timings, String> {
     let started = Instant::now();
     for id in &add_ids {
         manager
-            .add_member(add_gid, *id, GroupRole::Member)
+            .add_member(add_gid, *id)
             .await
             .map_err(|e| format!("add_member: {e}"))?;
     }

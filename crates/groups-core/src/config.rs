@@ -399,7 +399,7 @@ pub fn http_timeout_from_lookup(
 /// let config = ClientConfig::new(BaseUrl::parse("http://127.0.0.1:8080").unwrap())
 ///     .with_app_name("my app")
 ///     .unwrap()
-///     .with_deadline(Some(Duration::from_secs(30)));
+///     .with_deadline(Duration::from_secs(30));
 /// let ua = config.default_headers().get("user-agent").unwrap();
 /// assert!(ua.to_str().unwrap().ends_with("/my app"));
 /// ```
@@ -509,10 +509,16 @@ impl ClientConfig {
         self
     }
 
-    /// Set (or remove, with `None`) the overall deadline of one logical call:
-    /// every attempt, wait and token refresh must finish within it.
-    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = deadline;
+    /// Set the overall deadline of one logical call: every attempt, wait
+    /// and token refresh must finish within it.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Remove the overall deadline.
+    pub fn without_deadline(mut self) -> Self {
+        self.deadline = None;
         self
     }
 

@@ -309,7 +309,7 @@ fn transports_behind_references_and_smart_pointers_keep_their_deadline_promise()
     let t = ScriptedTransport::new([respond(200, "[]")]).with_enforces_deadline(true);
     let c = GroupsClient::new(
         std::sync::Arc::new(t.clone()),
-        config().with_deadline(Some(Duration::from_secs(5))),
+        config().with_deadline(Duration::from_secs(5)),
         AccessTokenProvider::new("tok-abc").unwrap(),
     );
     block_on(c.get_my_groups()).unwrap();
@@ -317,7 +317,7 @@ fn transports_behind_references_and_smart_pointers_keep_their_deadline_promise()
     let t = ScriptedTransport::new([respond(200, "[]")]);
     let c = GroupsClient::new(
         std::sync::Arc::new(t.clone()),
-        config().with_deadline(Some(Duration::from_secs(5))),
+        config().with_deadline(Duration::from_secs(5)),
         AccessTokenProvider::new("tok-abc").unwrap(),
     );
     block_on(c.get_my_groups()).unwrap();
@@ -331,7 +331,7 @@ fn transports_behind_references_and_smart_pointers_keep_their_deadline_promise()
 #[test]
 fn overall_deadline_bounds_a_hanging_request() {
     let t = ScriptedTransport::new([Step::Elapse(Duration::from_secs(1), Box::new(Step::Hang))]);
-    let cfg = config().with_deadline(Some(Duration::from_secs(5)));
+    let cfg = config().with_deadline(Duration::from_secs(5));
     let c = GroupsClient::new(t.clone(), cfg, AccessTokenProvider::new("tok-abc").unwrap());
     let err = block_on(c.get_statuses()).unwrap_err();
     assert!(
@@ -347,7 +347,7 @@ fn deadline_stops_retrying_when_the_next_attempt_would_be_late() {
         Duration::from_millis(900),
         Box::new(respond(503, "{}")),
     )]);
-    let cfg = config().with_deadline(Some(Duration::from_secs(1)));
+    let cfg = config().with_deadline(Duration::from_secs(1));
     let c = GroupsClient::new(t.clone(), cfg, AccessTokenProvider::new("tok-abc").unwrap());
     let err = block_on(c.get_statuses()).unwrap_err();
     assert!(matches!(err, GroupsError::DeadlineExceeded { .. }), "{err}");

@@ -148,9 +148,7 @@ fn e4_get_group_request() {
 fn e5_update_group_request() {
     let payload = GroupUpdate::new()
         .name("Tidepool Survey Crew")
-        .description(Some(
-            "Counting limpets and sea stars along the north shore.".into(),
-        ));
+        .description("Counting limpets and sea stars along the north shore.");
     let r = UpdateGroup::new(gid(), &payload)
         .build_request(&ctx())
         .unwrap();
@@ -272,17 +270,16 @@ fn e9_e10_policies_requests() {
         None,
     );
 
-    let policies = GroupPolicies::new(
-        true,
-        GroupVisibility::Authenticated,
-        GroupMemberVisibility::Managers,
-        true,
-        [
+    let policies = GroupPolicies::partial()
+        .is_high_assurance(true)
+        .group_visibility(GroupVisibility::Authenticated)
+        .group_members_visibility(GroupMemberVisibility::Managers)
+        .join_requests(true)
+        .signup_fields([
             GroupRequiredSignupFields::Institution,
             GroupRequiredSignupFields::FieldOfScience,
-        ],
-    )
-    .authentication_assurance_timeout(Some(14400));
+        ])
+        .authentication_assurance_timeout(14400);
     let r = SetGroupPolicies::new(gid(), &policies)
         .build_request(&ctx())
         .unwrap();

@@ -46,8 +46,8 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// let client = HyperClientBuilder::new()
 ///     .base_url("https://groups.api.preview.globus.org/")
 ///     .connect_timeout(Duration::from_secs(5))
-///     .attempt_timeout(Some(Duration::from_secs(30)))
-///     .overall_deadline(Some(Duration::from_secs(90)))
+///     .attempt_timeout(Duration::from_secs(30))
+///     .overall_deadline(Duration::from_secs(90))
 ///     .max_response_bytes(8 << 20)
 ///     .app_name("my tool")
 ///     .build_with_token("an-access-token")?;
@@ -199,16 +199,24 @@ impl HyperClientBuilder {
     }
 
     /// The retry policy (the core's; default: 5 retries, jittered backoff,
-    /// `Retry-After` honoured up to 10 s, no blind retry of POST).
+    /// `Retry-After` honoured up to 10 s; a `create_group` POST is repeated
+    /// only after a 429 or a refused connection).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config = self.config.with_retry_policy(policy);
         self
     }
 
     /// The overall deadline of one call, across attempts, waits and token
-    /// refreshes (`None`: none). Enforced by the core. Default 120 s.
-    pub fn overall_deadline(mut self, deadline: Option<Duration>) -> Self {
+    /// refreshes. Enforced by the core. Default 120 s.
+    pub fn overall_deadline(mut self, deadline: Duration) -> Self {
         self.config = self.config.with_deadline(deadline);
+        self
+    }
+
+    /// No overall deadline: a call lasts as long as its attempts and
+    /// retries take.
+    pub fn no_overall_deadline(mut self) -> Self {
+        self.config = self.config.without_deadline();
         self
     }
 
@@ -226,9 +234,16 @@ impl HyperClientBuilder {
     }
 
     /// The limit on one attempt, from sending to the last body byte.
-    /// `None` disables it. Default 60 s (`GLOBUS_SDK_HTTP_TIMEOUT`).
-    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.attempt_timeout = timeout;
+    /// Default 60 s (`GLOBUS_SDK_HTTP_TIMEOUT`).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// No limit on one attempt (the overall deadline, if any, still bounds
+    /// the call).
+    pub fn no_attempt_timeout(mut self) -> Self {
+        self.attempt_timeout = None;
         self
     }
 
@@ -239,10 +254,15 @@ impl HyperClientBuilder {
         self
     }
 
-    /// How long an idle pooled connection is kept (`None`: until the server
-    /// closes it). Default 90 s.
-    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.pool_idle_timeout = timeout;
+    /// How long an idle pooled connection is kept. Default 90 s.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Keep idle pooled connections until the server closes them.
+    pub fn no_pool_idle_timeout(mut self) -> Self {
+        self.pool_idle_timeout = None;
         self
     }
 

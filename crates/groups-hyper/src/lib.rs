@@ -30,7 +30,7 @@
 //! // GLOBUS_SDK_ENVIRONMENT, GLOBUS_SDK_SERVICE_URL_GROUPS, GLOBUS_SDK_HTTP_TIMEOUT
 //! // and GLOBUS_SDK_VERIFY_SSL are honoured as globus-sdk does.
 //! let client = groups_hyper::client_from_env("an-access-token")?;
-//! for group in client.get_my_groups(&[]).await? {
+//! for group in client.get_my_groups().await? {
 //!     println!("{} {}", group.id, group.name);
 //! }
 //! # Ok(()) }
@@ -48,8 +48,8 @@
 //! let client = HyperClientBuilder::new()
 //!     .base_url("http://127.0.0.1:8080/")
 //!     .allow_plain_http_loopback(true)
-//!     .attempt_timeout(Some(Duration::from_secs(5)))
-//!     .overall_deadline(Some(Duration::from_secs(20)))
+//!     .attempt_timeout(Duration::from_secs(5))
+//!     .overall_deadline(Duration::from_secs(20))
 //!     .build_with_token("emulator-token")?;
 //! # Ok(()) }
 //! ```

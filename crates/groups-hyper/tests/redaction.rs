@@ -78,7 +78,7 @@ async fn canary_token_never_reaches_logs_or_errors() {
         .base_url(server.base())
         .allow_plain_http_loopback(true)
         .max_response_bytes(1024)
-        .attempt_timeout(Some(Duration::from_millis(300)))
+        .attempt_timeout(Duration::from_millis(300))
         .build_transport()
         .unwrap();
     let url = server.url("/v2/groups/00000000-0000-0000-0000-000000000001");
@@ -192,7 +192,7 @@ async fn canary_token_never_reaches_logs_or_errors() {
         .unwrap();
     let group: groups_types::GroupId = "00000000-0000-1000-8000-00000000a001".parse().unwrap();
     for _ in 0..2 {
-        let err = client.get_group(group, &[]).await.unwrap_err();
+        let err = client.get_group(group).await.unwrap_err();
         let shown = format!("{err} / {err:?}");
         assert!(
             !shown.contains(CANARY),

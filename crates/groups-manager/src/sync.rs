@@ -60,9 +60,11 @@ use groups_types::{
     MembershipStatus,
 };
 
-use crate::bulk::{BulkOptions, BulkReport, Step};
-use crate::error::ManagerError;
+use crate::bulk::Bulk;
+use crate::engine::{BulkOptions, LastPhaseGate, Step};
+use crate::error::{ManagerError, MembershipActionError};
 use crate::manager::GroupsManager;
+use crate::report::{BulkReport, MembershipSuccess};
 
 /// What to do for desired identities that have no membership.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -273,7 +275,7 @@ pub struct Skipped {
 }
 
 /// What a roster sync will do: computed by [`SyncPlan::compute`], applied by
-/// [`GroupsManager::sync_members`] or [`Bulk::apply_plan`](crate::Bulk::apply_plan).
+/// [`GroupsManager::sync_members`] or [`Bulk::apply_plan`].
 ///
 /// Lists are in a deterministic order: desired-list order for additions,
 /// approvals and role changes; the group's member-list order for removals.
@@ -345,6 +347,323 @@ fn is_implicit(m: &Membership) -> bool {
     m.source_group_id.is_value()
 }
 
+/// The group's memberships by identity (a direct membership beats an
+/// implicit one), with each identity's first position in the member list.
+struct Roster<'m> {
+    by_id: HashMap<IdentityId, (usize, &'m Membership)>,
+    order: Vec<IdentityId>,
+}
+
+impl<'m> Roster<'m> {
+    fn index(current: &'m [Membership]) -> Self {
+        let mut by_id: HashMap<IdentityId, (usize, &Membership)> =
+            HashMap::with_capacity(current.len());
+        let mut order = Vec::with_capacity(current.len());
+        for (pos, m) in current.iter().enumerate() {
+            match by_id.get(&m.identity_id) {
+                None => {
+                    by_id.insert(m.identity_id, (pos, m));
+                    order.push(m.identity_id);
+                }
+                Some(&(first, existing)) if is_implicit(existing) && !is_implicit(m) => {
+                    by_id.insert(m.identity_id, (first, m));
+                }
+                Some(_) => {}
+            }
+        }
+        Roster { by_id, order }
+    }
+
+    fn membership(&self, id: &IdentityId) -> Option<&'m Membership> {
+        self.by_id.get(id).map(|(_, m)| *m)
+    }
+
+    fn position(&self, id: &IdentityId) -> usize {
+        self.by_id.get(id).map_or(usize::MAX, |(pos, _)| *pos)
+    }
+}
+
+/// The desired roster, in the order given, repeats folded.
+struct Wanted {
+    roles: HashMap<IdentityId, GroupRole>,
+    order: Vec<IdentityId>,
+}
+
+impl Wanted {
+    fn collect(
+        desired: impl IntoIterator<Item = (IdentityId, GroupRole)>,
+    ) -> Result<Self, ManagerError> {
+        let desired = desired.into_iter();
+        let mut roles: HashMap<IdentityId, GroupRole> =
+            HashMap::with_capacity(desired.size_hint().0);
+        let mut order = Vec::with_capacity(desired.size_hint().0);
+        for (id, role) in desired {
+            match roles.get(&id) {
+                None => {
+                    roles.insert(id, role);
+                    order.push(id);
+                }
+                Some(first) if *first == role => {}
+                Some(first) => {
+                    return Err(ManagerError::ConflictingDesiredRoles {
+                        identity_id: id,
+                        first: first.clone(),
+                        second: role,
+                    });
+                }
+            }
+        }
+        Ok(Wanted { roles, order })
+    }
+}
+
+/// Which step of the plan takes away the admin the last-admin rule is
+/// about.
+#[derive(Clone, Copy)]
+enum AdminLoss {
+    /// `plan.change_role[i]` demotes it.
+    Demotion(usize),
+    /// `plan.remove[i]` removes it.
+    Removal(usize),
+}
+
+/// Builds a [`SyncPlan`] in three passes: the desired identities, the
+/// extras, then the last-admin rule.
+struct Planner<'a, 'm> {
+    plan: SyncPlan,
+    roster: &'a Roster<'m>,
+    wanted: &'a Wanted,
+    caller: &'a HashSet<IdentityId>,
+    options: &'a SyncOptions,
+}
+
+fn is_active_admin(role: &GroupRole, status: &MembershipStatus) -> bool {
+    *status == MembershipStatus::Active && *role == GroupRole::Admin
+}
+
+impl Planner<'_, '_> {
+    /// Why `id` must not lose anything: the caller's own, or protected.
+    fn protection(&self, id: &IdentityId) -> Option<SkipReason> {
+        if self.caller.contains(id) {
+            Some(SkipReason::Caller)
+        } else if self.options.protect.contains(id) {
+            Some(SkipReason::Protected)
+        } else {
+            None
+        }
+    }
+
+    fn skip(&mut self, m: &Membership, desired: Option<&GroupRole>, reason: SkipReason) {
+        self.plan.skipped.push(Skipped {
+            identity_id: m.identity_id,
+            role: m.role.clone(),
+            status: m.status.clone(),
+            desired: desired.cloned(),
+            reason,
+        });
+    }
+
+    /// Every desired identity: add (or invite) the missing, change roles,
+    /// approve pending requests.
+    fn plan_desired(&mut self) {
+        for id in &self.wanted.order {
+            let role = &self.wanted.roles[id];
+            let membership = self.roster.membership(id).filter(|m| !is_implicit(m));
+            let missing = membership.is_none_or(|m| {
+                matches!(
+                    m.status,
+                    MembershipStatus::Removed
+                        | MembershipStatus::Left
+                        | MembershipStatus::Rejected
+                        | MembershipStatus::Declined
+                )
+            });
+            let Some(m) = membership.filter(|_| !missing) else {
+                let planned = PlannedMember {
+                    identity_id: *id,
+                    role: role.clone(),
+                };
+                match self.options.missing {
+                    MissingMembers::Add => self.plan.add.push(planned),
+                    MissingMembers::Invite => self.plan.invite.push(planned),
+                }
+                continue;
+            };
+            match &m.status {
+                MembershipStatus::Active if m.role == *role => self.plan.unchanged += 1,
+                MembershipStatus::Active => {
+                    // The caller's own and protected identities are only
+                    // ever promoted.
+                    match self.protection(id) {
+                        Some(reason) if !is_promotion(&m.role, role) => {
+                            self.skip(m, Some(role), reason)
+                        }
+                        _ => self.plan.change_role.push(RoleChange {
+                            identity_id: *id,
+                            from: m.role.clone(),
+                            to: role.clone(),
+                            after_approval: false,
+                        }),
+                    }
+                }
+                MembershipStatus::Invited if m.role == *role => self.plan.unchanged += 1,
+                MembershipStatus::Invited => {
+                    self.skip(m, Some(role), SkipReason::InvitedWithOtherRole)
+                }
+                MembershipStatus::Pending if self.options.approve_pending => {
+                    self.plan.approve.push(*id);
+                    if m.role != *role {
+                        self.plan.change_role.push(RoleChange {
+                            identity_id: *id,
+                            from: m.role.clone(),
+                            to: role.clone(),
+                            after_approval: true,
+                        });
+                    }
+                }
+                MembershipStatus::Pending => {
+                    self.skip(m, Some(role), SkipReason::PendingNotApproved)
+                }
+                _ => self.skip(m, Some(role), SkipReason::UnknownStatus),
+            }
+        }
+    }
+
+    /// Every current membership that is not desired: remove, reject, or
+    /// leave alone and say why.
+    fn plan_extras(&mut self) {
+        for id in &self.roster.order {
+            if self.wanted.roles.contains_key(id) {
+                continue;
+            }
+            let Some(m) = self.roster.membership(id) else {
+                continue;
+            };
+            let options = self.options;
+            if let Some(source) = m.source_group_id.value() {
+                if matches!(
+                    m.status,
+                    MembershipStatus::Active | MembershipStatus::Invited
+                ) && options.remove_extras
+                {
+                    let reason = SkipReason::Implicit {
+                        source_group_id: *source,
+                    };
+                    self.skip(m, None, reason);
+                }
+                continue;
+            }
+            match &m.status {
+                MembershipStatus::Active | MembershipStatus::Invited if options.remove_extras => {
+                    match self.protection(id) {
+                        Some(reason) => self.skip(m, None, reason),
+                        None => self.plan.remove.push(Removal {
+                            identity_id: *id,
+                            role: m.role.clone(),
+                            status: m.status.clone(),
+                        }),
+                    }
+                }
+                MembershipStatus::Pending if options.reject_pending_extras => {
+                    match self.protection(id) {
+                        Some(reason) => self.skip(m, None, reason),
+                        None => self.plan.reject.push(*id),
+                    }
+                }
+                MembershipStatus::Unknown(_) if options.remove_extras => {
+                    self.skip(m, None, SkipReason::UnknownStatus)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// If the plan would take away every current active admin: keep the
+    /// first of them when no new admin comes in, otherwise guard it (its
+    /// step runs last, once a new admin is active).
+    fn guard_last_admin(&mut self) {
+        let roster = self.roster;
+        let admins = roster
+            .order
+            .iter()
+            .filter_map(|id| roster.membership(id))
+            .filter(|m| !is_implicit(m) && is_active_admin(&m.role, &m.status))
+            .count();
+        let plan = &self.plan;
+        let losing = plan
+            .change_role
+            .iter()
+            .filter(|c| c.demotes_admin())
+            .count()
+            + plan
+                .remove
+                .iter()
+                .filter(|r| is_active_admin(&r.role, &r.status))
+                .count();
+        if admins == 0 || losing < admins {
+            return;
+        }
+        let gaining = plan
+            .add
+            .iter()
+            .filter(|a| a.role == GroupRole::Admin)
+            .count()
+            + plan
+                .approve
+                .iter()
+                .filter(|id| self.wanted.roles[*id] == GroupRole::Admin)
+                .count()
+            + plan
+                .change_role
+                .iter()
+                .filter(|c| !c.after_approval && c.to == GroupRole::Admin)
+                .count();
+        let Some(loss) = self.first_admin_loss() else {
+            return;
+        };
+        if gaining == 0 {
+            let (id, desired) = match loss {
+                AdminLoss::Demotion(i) => {
+                    let c = self.plan.change_role.remove(i);
+                    (c.identity_id, Some(c.to))
+                }
+                AdminLoss::Removal(i) => (self.plan.remove.remove(i).identity_id, None),
+            };
+            if let Some(m) = roster.membership(&id) {
+                self.skip(m, desired.as_ref(), SkipReason::LastAdmin);
+            }
+        } else {
+            self.plan.guarded_admin = Some(match loss {
+                AdminLoss::Demotion(i) => self.plan.change_role[i].identity_id,
+                AdminLoss::Removal(i) => self.plan.remove[i].identity_id,
+            });
+        }
+    }
+
+    /// The admin-losing step whose identity comes first in the member list.
+    fn first_admin_loss(&self) -> Option<AdminLoss> {
+        let pos = |id: &IdentityId| self.roster.position(id);
+        let demotion = self
+            .plan
+            .change_role
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.demotes_admin())
+            .map(|(i, c)| (pos(&c.identity_id), AdminLoss::Demotion(i)));
+        let removal = self
+            .plan
+            .remove
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| is_active_admin(&r.role, &r.status))
+            .map(|(i, r)| (pos(&r.identity_id), AdminLoss::Removal(i)));
+        demotion
+            .chain(removal)
+            .min_by_key(|(p, _)| *p)
+            .map(|(_, loss)| loss)
+    }
+}
+
 impl SyncPlan {
     /// An empty plan for `group_id`.
     pub fn empty(group_id: GroupId) -> Self {
@@ -374,263 +693,19 @@ impl SyncPlan {
         desired: impl IntoIterator<Item = (IdentityId, GroupRole)>,
         options: &SyncOptions,
     ) -> Result<SyncPlan, ManagerError> {
-        // The membership of each identity (a direct one beats an implicit
-        // one), with its position in the member list.
-        let mut by_id: HashMap<IdentityId, (usize, &Membership)> =
-            HashMap::with_capacity(current.len());
-        let mut order: Vec<IdentityId> = Vec::with_capacity(current.len());
-        for (pos, m) in current.iter().enumerate() {
-            match by_id.get(&m.identity_id) {
-                None => {
-                    by_id.insert(m.identity_id, (pos, m));
-                    order.push(m.identity_id);
-                }
-                Some((_, existing)) if is_implicit(existing) && !is_implicit(m) => {
-                    let first = by_id[&m.identity_id].0;
-                    by_id.insert(m.identity_id, (first, m));
-                }
-                Some(_) => {}
-            }
-        }
-
-        let desired_iter = desired.into_iter();
-        let mut wanted: HashMap<IdentityId, GroupRole> =
-            HashMap::with_capacity(desired_iter.size_hint().0);
-        let mut wanted_order: Vec<IdentityId> = Vec::with_capacity(desired_iter.size_hint().0);
-        for (id, role) in desired_iter {
-            match wanted.get(&id) {
-                None => {
-                    wanted.insert(id, role);
-                    wanted_order.push(id);
-                }
-                Some(first) if *first == role => {}
-                Some(first) => {
-                    return Err(ManagerError::ConflictingDesiredRoles {
-                        identity_id: id,
-                        first: first.clone(),
-                        second: role,
-                    });
-                }
-            }
-        }
-
-        let protection = |id: &IdentityId| {
-            if caller.contains(id) {
-                Some(SkipReason::Caller)
-            } else if options.protect.contains(id) {
-                Some(SkipReason::Protected)
-            } else {
-                None
-            }
+        let roster = Roster::index(current);
+        let wanted = Wanted::collect(desired)?;
+        let mut planner = Planner {
+            plan: SyncPlan::empty(group_id),
+            roster: &roster,
+            wanted: &wanted,
+            caller,
+            options,
         };
-
-        let mut plan = SyncPlan::empty(group_id);
-        let skip = |plan: &mut SyncPlan, m: &Membership, desired: Option<&GroupRole>, reason| {
-            plan.skipped.push(Skipped {
-                identity_id: m.identity_id,
-                role: m.role.clone(),
-                status: m.status.clone(),
-                desired: desired.cloned(),
-                reason,
-            })
-        };
-
-        for id in &wanted_order {
-            let role = &wanted[id];
-            let membership = by_id.get(id).map(|(_, m)| *m).filter(|m| !is_implicit(m));
-            let missing = match membership {
-                None => true,
-                Some(m) => matches!(
-                    m.status,
-                    MembershipStatus::Removed
-                        | MembershipStatus::Left
-                        | MembershipStatus::Rejected
-                        | MembershipStatus::Declined
-                ),
-            };
-            if missing {
-                let planned = PlannedMember {
-                    identity_id: *id,
-                    role: role.clone(),
-                };
-                match options.missing {
-                    MissingMembers::Add => plan.add.push(planned),
-                    MissingMembers::Invite => plan.invite.push(planned),
-                }
-                continue;
-            }
-            let Some(m) = membership else { continue };
-            match &m.status {
-                MembershipStatus::Active => {
-                    if m.role == *role {
-                        plan.unchanged += 1;
-                    } else if let (false, Some(reason)) =
-                        (is_promotion(&m.role, role), protection(id))
-                    {
-                        skip(&mut plan, m, Some(role), reason);
-                    } else {
-                        plan.change_role.push(RoleChange {
-                            identity_id: *id,
-                            from: m.role.clone(),
-                            to: role.clone(),
-                            after_approval: false,
-                        });
-                    }
-                }
-                MembershipStatus::Invited => {
-                    if m.role == *role {
-                        plan.unchanged += 1;
-                    } else {
-                        skip(&mut plan, m, Some(role), SkipReason::InvitedWithOtherRole);
-                    }
-                }
-                MembershipStatus::Pending => {
-                    if options.approve_pending {
-                        plan.approve.push(*id);
-                        if m.role != *role {
-                            plan.change_role.push(RoleChange {
-                                identity_id: *id,
-                                from: m.role.clone(),
-                                to: role.clone(),
-                                after_approval: true,
-                            });
-                        }
-                    } else {
-                        skip(&mut plan, m, Some(role), SkipReason::PendingNotApproved);
-                    }
-                }
-                _ => skip(&mut plan, m, Some(role), SkipReason::UnknownStatus),
-            }
-        }
-
-        for id in &order {
-            if wanted.contains_key(id) {
-                continue;
-            }
-            let (_, m) = by_id[id];
-            if let Some(source) = m.source_group_id.value() {
-                if matches!(
-                    m.status,
-                    MembershipStatus::Active | MembershipStatus::Invited
-                ) && options.remove_extras
-                {
-                    skip(
-                        &mut plan,
-                        m,
-                        None,
-                        SkipReason::Implicit {
-                            source_group_id: *source,
-                        },
-                    );
-                }
-                continue;
-            }
-            match &m.status {
-                MembershipStatus::Active | MembershipStatus::Invited if options.remove_extras => {
-                    match protection(id) {
-                        Some(reason) => skip(&mut plan, m, None, reason),
-                        None => plan.remove.push(Removal {
-                            identity_id: *id,
-                            role: m.role.clone(),
-                            status: m.status.clone(),
-                        }),
-                    }
-                }
-                MembershipStatus::Pending if options.reject_pending_extras => {
-                    match protection(id) {
-                        Some(reason) => skip(&mut plan, m, None, reason),
-                        None => plan.reject.push(*id),
-                    }
-                }
-                MembershipStatus::Unknown(_) if options.remove_extras => {
-                    skip(&mut plan, m, None, SkipReason::UnknownStatus)
-                }
-                _ => {}
-            }
-        }
-
-        // Last-admin guard.
-        let is_active_admin = |m: &Membership| {
-            !is_implicit(m) && m.status == MembershipStatus::Active && m.role == GroupRole::Admin
-        };
-        let admins = order
-            .iter()
-            .filter(|id| is_active_admin(by_id[*id].1))
-            .count();
-        let losing = plan
-            .change_role
-            .iter()
-            .filter(|c| c.demotes_admin())
-            .count()
-            + plan
-                .remove
-                .iter()
-                .filter(|r| r.status == MembershipStatus::Active && r.role == GroupRole::Admin)
-                .count();
-        let gaining = plan
-            .add
-            .iter()
-            .filter(|a| a.role == GroupRole::Admin)
-            .count()
-            + plan
-                .approve
-                .iter()
-                .filter(|id| wanted[*id] == GroupRole::Admin)
-                .count()
-            + plan
-                .change_role
-                .iter()
-                .filter(|c| !c.after_approval && c.to == GroupRole::Admin)
-                .count();
-        if admins > 0 && losing >= admins {
-            // The admin that comes first in the member list.
-            let pos = |id: &IdentityId| by_id[id].0;
-            let change = plan
-                .change_role
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.demotes_admin())
-                .min_by_key(|(_, c)| pos(&c.identity_id))
-                .map(|(i, c)| (i, pos(&c.identity_id)));
-            let removal = plan
-                .remove
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.status == MembershipStatus::Active && r.role == GroupRole::Admin)
-                .min_by_key(|(_, r)| pos(&r.identity_id))
-                .map(|(i, r)| (i, pos(&r.identity_id)));
-            let candidate = match (change, removal) {
-                (Some((ci, cp)), Some((_, rp))) if cp < rp => Some((true, ci)),
-                (Some((ci, _)), None) => Some((true, ci)),
-                (_, Some((ri, _))) => Some((false, ri)),
-                (None, None) => None,
-            };
-            match candidate {
-                Some((is_change, i)) if gaining == 0 => {
-                    let (id, desired) = if is_change {
-                        let c = plan.change_role.remove(i);
-                        (c.identity_id, Some(c.to))
-                    } else {
-                        (plan.remove.remove(i).identity_id, None)
-                    };
-                    skip(
-                        &mut plan,
-                        by_id[&id].1,
-                        desired.as_ref(),
-                        SkipReason::LastAdmin,
-                    );
-                }
-                Some((is_change, i)) => {
-                    plan.guarded_admin = Some(if is_change {
-                        plan.change_role[i].identity_id
-                    } else {
-                        plan.remove[i].identity_id
-                    });
-                }
-                None => {}
-            }
-        }
-        Ok(plan)
+        planner.plan_desired();
+        planner.plan_extras();
+        planner.guard_last_admin();
+        Ok(planner.plan)
     }
 
     /// Plan from a group document read with
@@ -824,10 +899,8 @@ impl<T: Transport> GroupsManager<T> {
     ) -> Result<SyncPlan, ManagerError> {
         let group = self
             .client()
-            .get_group(
-                group_id,
-                &[GroupInclude::Memberships, GroupInclude::MyMemberships],
-            )
+            .get_group(group_id)
+            .include([GroupInclude::Memberships, GroupInclude::MyMemberships])
             .await?;
         SyncPlan::from_group(&group, desired, &options)
     }
@@ -867,5 +940,37 @@ impl<T: Transport> GroupsManager<T> {
                 report: Some(report),
             })
         }
+    }
+}
+
+/// Whether one of `successes` left an active admin in place.
+fn admin_in_place(successes: &[&MembershipSuccess]) -> bool {
+    successes
+        .iter()
+        .any(|s| is_active_admin(&s.membership.role, &s.membership.status))
+}
+
+impl<'m, T: Transport> Bulk<'m, T> {
+    /// Apply a [`SyncPlan`] (see [`GroupsManager::sync_members`]) in its
+    /// phases: first additions, invitations, approvals and rejections, then
+    /// role changes that take no admin power away, then admin demotions and
+    /// removals. A phase starts when the previous one has completed. The
+    /// call's group is the plan's group: the group given to
+    /// [`GroupsManager::bulk`] is ignored.
+    ///
+    /// With a [`SyncPlan::guarded_admin`], the last phase (that admin's
+    /// step) is sent only if an earlier step made someone an active admin;
+    /// otherwise it is reported as a failure with code
+    /// [`MembershipActionError::LAST_ADMIN_KEPT`].
+    pub fn apply_plan(
+        self,
+        plan: &SyncPlan,
+    ) -> impl Future<Output = Result<BulkReport, ManagerError>> + 'm {
+        let gate = plan.guarded_admin.is_some().then_some(LastPhaseGate {
+            allow: admin_in_place,
+            code: MembershipActionError::LAST_ADMIN_KEPT,
+            detail: "not sent: no new admin is active, and this is the last previous admin",
+        });
+        self.on_group(plan.group_id).run_gated(plan.phases(), gate)
     }
 }

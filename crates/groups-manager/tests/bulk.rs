@@ -27,9 +27,7 @@ fn batch_ids(r: &Recorded, verb: &str) -> Vec<String> {
 
 #[test]
 fn add_members_splits_into_batches_and_reports_progress() {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     let seen: Arc<Mutex<Vec<BulkProgress>>> = Arc::default();
     let sink = seen.clone();
     let report = block_on(
@@ -40,7 +38,7 @@ fn add_members_splits_into_batches_and_reports_progress() {
     )
     .unwrap();
 
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     let sizes: Vec<usize> = reqs.iter().map(|r| batch_ids(r, "add").len()).collect();
     assert_eq!(sizes, [500, 500, 200]);
     for r in &reqs {
@@ -87,23 +85,18 @@ fn add_members_splits_into_batches_and_reports_progress() {
 
 #[test]
 fn default_batch_size_is_500_and_manager_options_apply() {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     block_on(m.bulk(gid()).remove_members(ids(0..501))).unwrap();
-    let sizes: Vec<usize> = transport(&m)
-        .requests()
+    let sizes: Vec<usize> = requests(&m)
         .iter()
         .map(|r| batch_ids(r, "remove").len())
         .collect();
     assert_eq!(sizes, [500, 1]);
 
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }))
-    .with_bulk_options(BulkOptions::new().batch_size(2));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))))
+        .with_bulk_options(BulkOptions::new().batch_size(2));
     block_on(m.bulk(gid()).approve_pending(ids(0..5))).unwrap();
-    assert_eq!(transport(&m).requests().len(), 3);
+    assert_eq!(requests(&m).len(), 3);
 }
 
 #[test]
@@ -126,9 +119,7 @@ fn each_bulk_verb_sends_its_key() {
         ),
     ];
     for (verb, item) in cases {
-        let m = manager(Scripted::new(|r| {
-            (200, echo_batch(r.body.as_ref().unwrap()))
-        }));
+        let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
         let b = m.bulk(gid());
         let one = [iid(1)];
         let report = block_on(async {
@@ -142,7 +133,7 @@ fn each_bulk_verb_sends_its_key() {
             }
         })
         .unwrap();
-        let reqs = transport(&m).requests();
+        let reqs = requests(&m);
         assert_eq!(reqs.len(), 1);
         assert_eq!(reqs[0].body, Some(json!({ verb: [item] })), "{verb}");
         assert_eq!(report.successes[0].verb.as_str(), verb);
@@ -153,7 +144,7 @@ fn each_bulk_verb_sends_its_key() {
 fn per_identity_failures_are_all_reported() {
     // Every identity divisible by 3 fails with ALREADY_ACTIVE; iid(4) with no
     // detail; iid(7) is missing from the answer.
-    let m = manager(Scripted::new(|r| {
+    let m = manager(scripted(|r| {
         let items = r.body.as_ref().unwrap()["add"].as_array().unwrap().clone();
         let mut ok = Vec::new();
         let mut bad = Vec::new();
@@ -213,10 +204,10 @@ fn per_identity_failures_are_all_reported() {
 
 #[test]
 fn a_failed_batch_keeps_the_results_of_the_others() {
-    // The second batch (identities 2,3) gets a 500: a batch POST is not
-    // retried on 500, so it fails at once; the third batch gets 503 on every
-    // attempt and fails after the core's retries.
-    let m = manager(Scripted::new(|r| {
+    // The second batch (identities 2,3) gets a 500 and the third a 503 on
+    // every attempt: a batch is idempotent in effect, so the core retries
+    // both (5 retries each) before the batch fails as a whole.
+    let m = manager(scripted(|r| {
         let first = batch_ids(r, "add")[0].clone();
         if first == iid(2).to_string() {
             (500, json!({"code": "INTERNAL", "detail": "boom"}))
@@ -236,9 +227,9 @@ fn a_failed_batch_keeps_the_results_of_the_others() {
     )
     .unwrap();
 
-    let reqs = transport(&m).requests();
-    // 1 + 1 + (1 + 5 retries) + 1
-    assert_eq!(reqs.len(), 9);
+    let reqs = requests(&m);
+    // 1 + (1 + 5 retries) + (1 + 5 retries) + 1
+    assert_eq!(reqs.len(), 14);
 
     assert_eq!(report.batches, 4);
     let ok: Vec<IdentityId> = report
@@ -306,15 +297,13 @@ fn a_failed_batch_keeps_the_results_of_the_others() {
 
 #[test]
 fn repeated_ids_are_dropped_by_the_convenience_helpers() {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     let report = block_on(
         m.bulk(gid())
             .add_members([iid(1), iid(2), iid(1), iid(2), iid(3)], GroupRole::Member),
     )
     .unwrap();
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     assert_eq!(reqs.len(), 1);
     assert_eq!(batch_ids(&reqs[0], "add").len(), 3);
     assert_eq!(report.total, 3);
@@ -322,9 +311,7 @@ fn repeated_ids_are_dropped_by_the_convenience_helpers() {
 
 #[test]
 fn a_repeated_identity_in_steps_starts_a_new_batch() {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     let steps = vec![
         (BatchVerb::Approve, BatchItem::new(iid(1))),
         (BatchVerb::Approve, BatchItem::new(iid(2))),
@@ -335,7 +322,7 @@ fn a_repeated_identity_in_steps_starts_a_new_batch() {
         (BatchVerb::Remove, BatchItem::new(iid(3))),
     ];
     let report = block_on(m.bulk(gid()).batch_size(10).apply_steps(steps)).unwrap();
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     assert_eq!(reqs.len(), 2);
     assert_eq!(
         reqs[0].body,
@@ -355,14 +342,12 @@ fn a_repeated_identity_in_steps_starts_a_new_batch() {
 
 #[test]
 fn apply_splits_a_batch_membership_actions() {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     let actions = BatchMembershipActions::new()
         .remove_members([iid(1), iid(2), iid(3)])
         .add_members([iid(4)], GroupRole::Manager);
     let report = block_on(m.bulk(gid()).batch_size(2).apply(&actions)).unwrap();
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     // Wire order of the verbs: add first, then remove.
     assert_eq!(
         reqs.iter()
@@ -383,7 +368,7 @@ fn apply_splits_a_batch_membership_actions() {
 
 #[test]
 fn apply_refuses_unknown_keys_before_sending() {
-    let m = manager(Scripted::queue(vec![]));
+    let m = manager(queue(vec![]));
     let mut actions = BatchMembershipActions::new().remove_members([iid(1)]);
     actions.push(
         &BatchVerb::Unknown("promote".into()),
@@ -392,12 +377,12 @@ fn apply_refuses_unknown_keys_before_sending() {
     let err = block_on(m.bulk(gid()).apply(&actions)).unwrap_err();
     assert!(err.groups_error().unwrap().is_invalid_input());
     assert!(err.to_string().contains("promote"));
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
 }
 
 #[test]
 fn empty_input_sends_nothing() {
-    let m = manager(Scripted::queue(vec![]));
+    let m = manager(queue(vec![]));
     let calls = Arc::new(Mutex::new(0));
     let c = calls.clone();
     let report = block_on(
@@ -409,22 +394,22 @@ fn empty_input_sends_nothing() {
     assert_eq!((report.total, report.batches), (0, 0));
     assert!(report.is_complete_success());
     assert_eq!(*calls.lock().unwrap(), 0);
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
 }
 
 #[test]
 fn invalid_group_id_fails_before_sending() {
-    let m = manager(Scripted::queue(vec![]));
+    let m = manager(queue(vec![]));
     let err = block_on(m.bulk("not-a-group").remove_members([iid(1)])).unwrap_err();
     assert!(err.groups_error().unwrap().is_invalid_input());
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
 }
 
 #[test]
 fn bounded_concurrency_keeps_the_report_in_batch_order() {
     let run = |concurrency: usize| {
         let m = manager(
-            Scripted::new(|r| {
+            scripted(|r| {
                 let first = batch_ids(r, "add")[0].clone();
                 if first == iid(6).to_string() {
                     (400, json!({"code": "BAD", "detail": "bad batch"}))

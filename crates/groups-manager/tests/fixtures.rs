@@ -53,9 +53,9 @@ fn run(
     reply: Value,
     call: impl FnOnce(&GroupsManager<Scripted>, GroupId, IdentityId) -> Outcome,
 ) -> (Value, Outcome) {
-    let m = manager(Scripted::queue(vec![(200, reply)]));
+    let m = manager(queue(vec![(200, reply)]));
     let out = call(&m, FIXTURE_GROUP.parse().unwrap(), SIROSEN.parse().unwrap());
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].method, "POST");
     assert_eq!(reqs[0].path, format!("/v2/groups/{FIXTURE_GROUP}"));
@@ -69,16 +69,14 @@ fn helper_bodies_match_globus_sdk() {
     let cases: [(&str, Call); 12] = [
         ("accept", |m, g, i| block_on(m.accept_invite(g, i))),
         ("add", |m, g, i| {
-            block_on(m.add_member(g, i, GroupRole::Admin))
+            block_on(m.add_member(g, i).role(GroupRole::Admin))
         }),
         ("approve", |m, g, i| block_on(m.approve_pending(g, i))),
         ("change_role", |m, g, i| {
             block_on(m.change_role(g, i, GroupRole::Manager))
         }),
         ("decline", |m, g, i| block_on(m.decline_invite(g, i))),
-        ("invite", |m, g, i| {
-            block_on(m.invite_member(g, i, GroupRole::Member))
-        }),
+        ("invite", |m, g, i| block_on(m.invite_member(g, i))),
         ("join", |m, g, i| block_on(m.join(g, i))),
         ("leave", |m, g, i| block_on(m.leave(g, i))),
         ("reject", |m, g, i| block_on(m.reject_join_request(g, i))),
@@ -105,7 +103,7 @@ fn canned_successes_return_the_membership() {
     require_fixtures!();
     let (_, out) = run(
         fixture("batch_membership_action.add.response.json"),
-        |m, g, i| block_on(m.add_member(g, i, GroupRole::Admin)),
+        |m, g, i| block_on(m.add_member(g, i).role(GroupRole::Admin)),
     );
     let ms = out.unwrap();
     assert_eq!(
@@ -127,7 +125,7 @@ fn canned_successes_return_the_membership() {
         .unwrap()
         .parse()
         .unwrap();
-    let m = manager(Scripted::queue(vec![(200, body)]));
+    let m = manager(queue(vec![(200, body)]));
     let ms = block_on(m.remove_member(FIXTURE_GROUP, removed)).unwrap();
     assert_eq!(ms.identity_id, removed);
     assert_eq!(ms.status, MembershipStatus::Removed);
@@ -141,8 +139,8 @@ fn canned_per_identity_failures_are_errors() {
         .as_str()
         .unwrap()
         .to_owned();
-    let m = manager(Scripted::queue(vec![(200, body)]));
-    let err = block_on(m.add_member(FIXTURE_GROUP, who.as_str(), GroupRole::Member)).unwrap_err();
+    let m = manager(queue(vec![(200, body)]));
+    let err = block_on(m.add_member(FIXTURE_GROUP, who.as_str())).unwrap_err();
     let e = err.membership_error().unwrap();
     assert!(e.is_already_active());
     assert_eq!(e.identity_id.to_string(), who);
@@ -156,7 +154,7 @@ fn canned_per_identity_failures_are_errors() {
         .as_str()
         .unwrap()
         .to_owned();
-    let m = manager(Scripted::queue(vec![(200, body)]));
+    let m = manager(queue(vec![(200, body)]));
     let err = block_on(m.remove_member(FIXTURE_GROUP, who.as_str())).unwrap_err();
     assert_eq!(err.code(), Some("NO_MEMBERSHIP"));
     assert_eq!(
@@ -168,14 +166,14 @@ fn canned_per_identity_failures_are_errors() {
 #[test]
 fn create_group_body_matches_globus_sdk_manager() {
     require_fixtures!();
-    let m = manager(Scripted::queue(vec![(
-        200,
-        fixture("create_group.response.json"),
-    )]));
-    let group =
-        block_on(m.create_group("Claptrap's Rough Riders", "No stairs allowed.", None)).unwrap();
+    let m = manager(queue(vec![(200, fixture("create_group.response.json"))]));
+    let group = block_on(
+        m.create_group("Claptrap's Rough Riders")
+            .description("No stairs allowed."),
+    )
+    .unwrap();
     assert!(!group.name.is_empty());
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     assert_eq!(reqs[0].path, "/v2/groups");
     assert_eq!(
         reqs[0].body,
@@ -187,34 +185,34 @@ fn create_group_body_matches_globus_sdk_manager() {
 fn set_group_policies_bodies_match_globus_sdk_manager() {
     require_fixtures!();
     let reply = fixture("set_group_policies.response.json");
-    let m = manager(Scripted::queue(vec![(200, reply.clone()), (200, reply)]));
+    let m = manager(queue(vec![(200, reply.clone()), (200, reply)]));
     let g: GroupId = FIXTURE_GROUP.parse().unwrap();
     block_on(
         m.set_group_policies(
             g,
-            PolicySettings::new(
-                false,
-                GroupVisibility::Private,
-                GroupMemberVisibility::Members,
-                false,
-                [GroupRequiredSignupFields::Address1],
-            )
-            .authentication_assurance_timeout(Some(28800)),
+            PolicySettings::new()
+                .high_assurance(false)
+                .group_visibility(GroupVisibility::Private)
+                .group_members_visibility(GroupMemberVisibility::Members)
+                .join_requests(false)
+                .signup_fields([GroupRequiredSignupFields::Address1])
+                .authentication_assurance_timeout(28800),
         ),
     )
     .unwrap();
-    block_on(m.set_group_policies(
-        g,
-        PolicySettings::new(
-            false,
-            GroupVisibility::Authenticated,
-            GroupMemberVisibility::Managers,
-            false,
-            [GroupRequiredSignupFields::Address1],
+    block_on(
+        m.set_group_policies(
+            g,
+            PolicySettings::new()
+                .high_assurance(false)
+                .group_visibility(GroupVisibility::Authenticated)
+                .group_members_visibility(GroupMemberVisibility::Managers)
+                .join_requests(false)
+                .signup_fields([GroupRequiredSignupFields::Address1]),
         ),
-    ))
+    )
     .unwrap();
-    let reqs = transport(&m).requests();
+    let reqs = requests(&m);
     assert_eq!(
         reqs[0].body,
         Some(fixture("set_group_policies.request.json"))

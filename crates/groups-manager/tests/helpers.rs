@@ -22,11 +22,9 @@ where
     F: FnOnce(GroupsManager<Scripted>) -> Fut,
     Fut: std::future::Future<Output = Result<groups_types::Membership, ManagerError>>,
 {
-    let m = manager(Scripted::new(|r| {
-        (200, echo_batch(r.body.as_ref().unwrap()))
-    }));
+    let m = manager(scripted(|r| (200, echo_batch(r.body.as_ref().unwrap()))));
     let result = block_on(call(m.clone()));
-    let requests = transport(&m).requests();
+    let requests = requests(&m);
     assert_eq!(requests.len(), 1, "exactly one request: {requests:?}");
     (requests.into_iter().next().unwrap(), result)
 }
@@ -48,12 +46,12 @@ fn every_single_identity_helper_sends_a_one_item_batch() {
             "active",
         ),
         (
-            |m, id| Box::pin(async move { m.add_member(gid(), id, GroupRole::Member).await }),
+            |m, id| Box::pin(async move { m.add_member(gid(), id).await }),
             json!({"add": [{"identity_id": sid, "role": "member"}]}),
             "active",
         ),
         (
-            |m, id| Box::pin(async move { m.add_member(gid(), id, GroupRole::Admin).await }),
+            |m, id| Box::pin(async move { m.add_member(gid(), id).role(GroupRole::Admin).await }),
             json!({"add": [{"identity_id": sid, "role": "admin"}]}),
             "active",
         ),
@@ -73,7 +71,9 @@ fn every_single_identity_helper_sends_a_one_item_batch() {
             "declined",
         ),
         (
-            |m, id| Box::pin(async move { m.invite_member(gid(), id, GroupRole::Manager).await }),
+            |m, id| {
+                Box::pin(async move { m.invite_member(gid(), id).role(GroupRole::Manager).await })
+            },
             json!({"invite": [{"identity_id": sid, "role": "manager"}]}),
             "invited",
         ),
@@ -126,25 +126,25 @@ fn helpers_accept_string_ids() {
 
 #[test]
 fn invalid_identity_is_rejected_before_sending() {
-    let m = manager(Scripted::queue(vec![]));
-    let err = block_on(m.add_member(gid(), "not-a-uuid", GroupRole::Member)).unwrap_err();
+    let m = manager(queue(vec![]));
+    let err = block_on(m.add_member(gid(), "not-a-uuid")).unwrap_err();
     assert!(err.groups_error().unwrap().is_invalid_input(), "{err}");
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
     let err = block_on(m.leave("nope", iid(1))).unwrap_err();
     assert!(err.groups_error().unwrap().is_invalid_input(), "{err}");
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
 }
 
 #[test]
 fn per_identity_error_becomes_membership_action_error() {
     let id = iid(9);
-    let m = manager(Scripted::queue(vec![(
+    let m = manager(queue(vec![(
         200,
         json!({"add": [], "errors": {"add": [{
             "identity_id": id.to_string(), "code": "ALREADY_ACTIVE",
             "detail": "Identity is already an active member"}]}}),
     )]));
-    let err = block_on(m.add_member(gid(), id, GroupRole::Member)).unwrap_err();
+    let err = block_on(m.add_member(gid(), id)).unwrap_err();
     let e = err.membership_error().expect("per-identity error");
     assert_eq!(e.verb, BatchVerb::Add);
     assert_eq!(e.identity_id, id);
@@ -165,7 +165,7 @@ fn per_identity_error_becomes_membership_action_error() {
 #[test]
 fn error_without_detail_and_uppercase_identity_is_matched() {
     let id = iid(0xabc);
-    let m = manager(Scripted::queue(vec![(
+    let m = manager(queue(vec![(
         200,
         json!({"remove": [], "errors": {"remove": [{
             "identity_id": id.to_string().to_uppercase(), "code": "NO_MEMBERSHIP"}]}}),
@@ -187,7 +187,7 @@ fn error_without_detail_and_uppercase_identity_is_matched() {
 fn answer_without_the_identity_is_not_a_success() {
     let id = iid(3);
     // Another identity's success and nothing about ours.
-    let m = manager(Scripted::queue(vec![(
+    let m = manager(queue(vec![(
         200,
         json!({"approve": [membership(iid(4), "member", "active")]}),
     )]));
@@ -198,18 +198,18 @@ fn answer_without_the_identity_is_not_a_success() {
     assert_eq!(e.code, MembershipActionError::NO_OUTCOME);
 
     // An empty answer too.
-    let m = manager(Scripted::queue(vec![(200, json!({}))]));
+    let m = manager(queue(vec![(200, json!({}))]));
     let err = block_on(m.leave(gid(), id)).unwrap_err();
     assert!(err.membership_error().unwrap().is_no_outcome());
 }
 
 #[test]
 fn whole_request_failure_is_a_groups_error() {
-    let m = manager(Scripted::queue(vec![(
+    let m = manager(queue(vec![(
         403,
         json!({"code": "FORBIDDEN", "detail": "members may not add"}),
     )]));
-    let err = block_on(m.add_member(gid(), iid(1), GroupRole::Member)).unwrap_err();
+    let err = block_on(m.add_member(gid(), iid(1))).unwrap_err();
     assert!(matches!(err, ManagerError::Groups(_)));
     assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN));
     assert_eq!(err.code(), Some("FORBIDDEN"));
@@ -245,15 +245,12 @@ fn group_doc() -> Value {
 
 #[test]
 fn create_group_always_sends_parent_id() {
-    let m = manager(Scripted::queue(vec![
-        (200, group_doc()),
-        (200, group_doc()),
-    ]));
-    let g = block_on(m.create_group("Riders", "No stairs.", None)).unwrap();
+    let m = manager(queue(vec![(200, group_doc()), (200, group_doc())]));
+    let g = block_on(m.create_group("Riders").description("No stairs.")).unwrap();
     assert_eq!(g.id, gid());
     let parent = "0e5c5ec8-6458-11e4-b72d-123139141556".parse().unwrap();
-    block_on(m.create_group("Sub", "", Some(parent))).unwrap();
-    let reqs = transport(&m).requests();
+    block_on(m.create_group("Sub").description("").parent(parent)).unwrap();
+    let reqs = requests(&m);
     assert_eq!(reqs[0].method, "POST");
     assert_eq!(reqs[0].path, "/v2/groups");
     assert_eq!(
@@ -271,22 +268,20 @@ fn set_group_policies_sends_all_six_fields_with_null_timeout_by_default() {
     let doc = json!({"is_high_assurance": false, "authentication_assurance_timeout": null,
         "group_visibility": "private", "group_members_visibility": "managers",
         "join_requests": true, "signup_fields": ["institution"]});
-    let m = manager(Scripted::queue(vec![(200, doc.clone()), (200, doc)]));
-    let settings = PolicySettings::new(
-        false,
-        GroupVisibility::Private,
-        GroupMemberVisibility::Managers,
-        true,
-        [
+    let m = manager(queue(vec![(200, doc.clone()), (200, doc)]));
+    let settings = PolicySettings::new()
+        .high_assurance(false)
+        .group_visibility(GroupVisibility::Private)
+        .group_members_visibility(GroupMemberVisibility::Managers)
+        .join_requests(true)
+        .signup_fields([
             GroupRequiredSignupFields::Institution,
             GroupRequiredSignupFields::FieldOfScience,
-        ],
-    );
+        ]);
     let out = block_on(m.set_group_policies(gid(), settings.clone())).unwrap();
     assert_eq!(out.join_requests.value(), Some(&true));
-    block_on(m.set_group_policies(gid(), settings.authentication_assurance_timeout(Some(3600))))
-        .unwrap();
-    let reqs = transport(&m).requests();
+    block_on(m.set_group_policies(gid(), settings.authentication_assurance_timeout(3600))).unwrap();
+    let reqs = requests(&m);
     assert_eq!(reqs[0].method, "PUT");
     assert_eq!(reqs[0].path, format!("/v2/groups/{GROUP}/policies"));
     let expected = json!({"is_high_assurance": false, "group_visibility": "private",
@@ -303,17 +298,18 @@ fn set_group_policies_sends_all_six_fields_with_null_timeout_by_default() {
 
 #[test]
 fn manager_futures_are_send() {
+    use std::future::IntoFuture;
     fn assert_send<F: std::future::Future + Send>(_: F) {}
-    let m = manager(Scripted::queue(vec![]));
-    assert_send(m.add_member(gid(), iid(1), GroupRole::Member));
-    assert_send(m.create_group("a", "b", None));
+    let m = manager(queue(vec![]));
+    assert_send(m.add_member(gid(), iid(1)).into_future());
+    assert_send(m.create_group("a").description("b").into_future());
     assert_send(
         m.bulk(gid())
             .on_progress(|_| {})
             .add_members([iid(1)], GroupRole::Member),
     );
     assert_send(m.sync_members(gid(), [(iid(1), GroupRole::Member)], Default::default()));
-    assert!(transport(&m).requests().is_empty());
+    assert!(requests(&m).is_empty());
 }
 
 #[test]

@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Instant as WallClock;
 
 use common::*;
 use groups_manager::{
@@ -244,8 +243,7 @@ fn guarded_admin_is_demoted_only_once_a_new_admin_is_active() {
     assert_eq!(out.plan.guarded_admin, Some(iid(1)));
     let report = out.report.unwrap();
     assert!(report.is_complete_success(), "{report}");
-    let bodies: Vec<_> = transport(&mgr)
-        .requests()
+    let bodies: Vec<_> = requests(&mgr)
         .iter()
         .skip(1)
         .map(|r| r.body.clone().unwrap())
@@ -289,7 +287,7 @@ fn guarded_admin_is_demoted_only_once_a_new_admin_is_active() {
     );
     assert_eq!(report.batches, 3);
     // The read, the add, the removal of 2; nothing about 1 was sent.
-    assert_eq!(transport(&mgr).requests().len(), 3);
+    assert_eq!(requests(&mgr).len(), 3);
     assert_eq!(
         state.lock().unwrap().members[&iid(1)],
         ("admin".into(), "active".into())
@@ -516,7 +514,7 @@ fn conflicting_desired_roles_are_an_error_and_repeats_are_fine() {
 }
 
 #[test]
-fn plan_for_10000_members_is_linear() {
+fn plan_for_10000_members_and_15000_desired() {
     // 10,000 current members; the desired list keeps the even ones (half as
     // managers), drops the odd ones and adds 5,000 newcomers.
     let current: Vec<Membership> = (0..10_000)
@@ -538,17 +536,12 @@ fn plan_for_10000_members_is_linear() {
         })
         .chain((10_000..15_000).map(|n| (n, Member)))
         .collect();
-    let started = WallClock::now();
+    // How fast this is planned is measured by the benchmarks, not here.
     let p = plan(&current, &[0], &desired, &SyncOptions::new());
-    let elapsed = started.elapsed();
-    eprintln!("plan for 10,000 members + 15,000 desired: {elapsed:?}");
     assert_eq!(p.add.len(), 5_000);
     assert_eq!(p.remove.len(), 5_000);
     assert_eq!(p.change_role.len(), 2_499);
     assert_eq!(p.unchanged, 2_501);
-    // Generous bound (debug build, shared machine); a quadratic plan takes
-    // seconds here.
-    assert!(elapsed.as_secs_f64() < 1.0, "planning took {elapsed:?}");
     // The second plan against the result is empty.
     let after: Vec<Membership> = desired
         .iter()
@@ -606,7 +599,7 @@ fn dry_run_only_reads_the_group() {
     assert!(out.report.is_none());
     assert_eq!(out.plan.add.len(), 1);
     assert_eq!(out.plan.remove.len(), 1);
-    let reqs = transport(&mgr).requests();
+    let reqs = requests(&mgr);
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].method, "GET");
     assert_eq!(
@@ -647,7 +640,7 @@ fn apply_sends_phases_in_order_and_second_run_is_a_no_op() {
     assert_eq!(report.succeeded(), out.plan.action_count());
     assert_eq!(out.plan.action_count(), 7);
 
-    let reqs = transport(&mgr).requests();
+    let reqs = requests(&mgr);
     let s = |n: u64| iid(n).to_string();
     let bodies: Vec<_> = reqs
         .iter()
@@ -676,7 +669,7 @@ fn apply_sends_phases_in_order_and_second_run_is_a_no_op() {
     let again = block_on(mgr.sync_members(gid(), want, SyncOptions::new())).unwrap();
     assert!(again.plan.is_empty(), "{}", again.plan.describe());
     assert!(again.report.is_none());
-    assert_eq!(transport(&mgr).requests().len(), reqs.len() + 1);
+    assert_eq!(requests(&mgr).len(), reqs.len() + 1);
 }
 
 #[test]
@@ -733,19 +726,19 @@ fn per_identity_failures_of_a_sync_are_reported() {
 
 #[test]
 fn memberships_not_visible_is_an_error() {
-    let mgr = manager(Scripted::queue(vec![(
+    let mgr = manager(queue(vec![(
         200,
         json!({"id": GROUP, "name": "g", "parent_id": null}),
     )]));
     let err =
         block_on(mgr.sync_members(gid(), desired(&[(1, Member)]), SyncOptions::new())).unwrap_err();
     assert!(matches!(err, ManagerError::MembershipsNotVisible { group_id } if group_id == gid()));
-    assert_eq!(transport(&mgr).requests().len(), 1);
+    assert_eq!(requests(&mgr).len(), 1);
 }
 
 #[test]
 fn unknown_caller_is_an_error_rather_than_a_risk() {
-    let mgr = manager(Scripted::queue(vec![(
+    let mgr = manager(queue(vec![(
         200,
         json!({"id": GROUP, "name": "g", "parent_id": null,
                "memberships": [membership(iid(0), "admin", "active")]}),
@@ -755,12 +748,12 @@ fn unknown_caller_is_an_error_rather_than_a_risk() {
     assert!(
         matches!(err, ManagerError::CallerMembershipsUnknown { group_id } if group_id == gid())
     );
-    assert_eq!(transport(&mgr).requests().len(), 1);
+    assert_eq!(requests(&mgr).len(), 1);
 }
 
 #[test]
 fn read_failure_is_a_groups_error() {
-    let mgr = manager(Scripted::queue(vec![(
+    let mgr = manager(queue(vec![(
         404,
         json!({"code": "GROUP_NOT_FOUND", "detail": "no such group"}),
     )]));

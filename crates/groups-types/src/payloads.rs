@@ -56,10 +56,17 @@ impl GroupCreate {
         self
     }
 
-    /// Set the parent; `None` sends an explicit `null` (a root group), as
-    /// globus-sdk's `GroupsManager.create_group` does.
-    pub fn parent_id(mut self, parent: Option<GroupId>) -> Self {
-        self.parent_id = Nullable::from(parent);
+    /// Create it under `parent` (the caller must administer it).
+    pub fn parent_id(mut self, parent: GroupId) -> Self {
+        self.parent_id = Nullable::Value(parent);
+        self
+    }
+
+    /// Send `parent_id` as an explicit `null` (a top-level group), as
+    /// globus-sdk's `GroupsManager.create_group` does; without it the key is
+    /// left out, which the service reads the same way.
+    pub fn top_level(mut self) -> Self {
+        self.parent_id = Nullable::Null;
         self
     }
 
@@ -99,15 +106,27 @@ impl GroupUpdate {
         self
     }
 
-    /// Set (`Some`) or clear (`None`) the description.
-    pub fn description(mut self, description: Option<String>) -> Self {
-        self.description = Nullable::from(description);
+    /// Set the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Nullable::Value(description.into());
         self
     }
 
-    /// Set (`Some`) or clear (`None`) the terms and conditions.
-    pub fn terms_and_conditions(mut self, terms: Option<String>) -> Self {
-        self.terms_and_conditions = Nullable::from(terms);
+    /// Clear the description (sends `null`).
+    pub fn clear_description(mut self) -> Self {
+        self.description = Nullable::Null;
+        self
+    }
+
+    /// Set the terms and conditions.
+    pub fn terms_and_conditions(mut self, terms: impl Into<String>) -> Self {
+        self.terms_and_conditions = Nullable::Value(terms.into());
+        self
+    }
+
+    /// Clear the terms and conditions (sends `null`).
+    pub fn clear_terms_and_conditions(mut self) -> Self {
+        self.terms_and_conditions = Nullable::Null;
         self
     }
 
@@ -123,21 +142,19 @@ model! {
     /// (`GroupPolicyWriteModel`), named as in globus-sdk.
     ///
     /// Every field has three states: absent (unchanged), null, or a value.
-    /// [`GroupPolicies::new`] sets the five fields globus-sdk requires and
-    /// leaves `authentication_assurance_timeout` absent; [`GroupPolicies::partial`]
-    /// starts empty for a partial update.
+    /// [`GroupPolicies::partial`] starts empty; each field set by name is
+    /// sent, the others are left out (and left unchanged by the service).
     ///
     /// ```
     /// use groups_types::*;
     ///
-    /// let full = GroupPolicies::new(
-    ///     false,
-    ///     GroupVisibility::Private,
-    ///     GroupMemberVisibility::Members,
-    ///     false,
-    ///     [GroupRequiredSignupFields::Address1],
-    /// )
-    /// .authentication_assurance_timeout(None); // sends null
+    /// let full = GroupPolicies::partial()
+    ///     .is_high_assurance(false)
+    ///     .group_visibility(GroupVisibility::Private)
+    ///     .group_members_visibility(GroupMemberVisibility::Members)
+    ///     .join_requests(false)
+    ///     .signup_fields([GroupRequiredSignupFields::Address1])
+    ///     .default_authentication_assurance_timeout(); // sends null
     /// let json = serde_json::to_value(&full).unwrap();
     /// assert!(json["authentication_assurance_timeout"].is_null());
     ///
@@ -161,25 +178,6 @@ model! {
 }
 
 impl GroupPolicies {
-    /// The five fields globus-sdk's `GroupPolicies` requires; the timeout
-    /// stays absent.
-    pub fn new(
-        is_high_assurance: bool,
-        group_visibility: GroupVisibility,
-        group_members_visibility: GroupMemberVisibility,
-        join_requests: bool,
-        signup_fields: impl IntoIterator<Item = GroupRequiredSignupFields>,
-    ) -> Self {
-        GroupPolicies {
-            is_high_assurance: Nullable::Value(is_high_assurance),
-            group_visibility: Nullable::Value(group_visibility),
-            group_members_visibility: Nullable::Value(group_members_visibility),
-            join_requests: Nullable::Value(join_requests),
-            signup_fields: Nullable::Value(signup_fields.into_iter().collect()),
-            ..GroupPolicies::default()
-        }
-    }
-
     /// An empty update: only the fields set afterwards are sent.
     pub fn partial() -> Self {
         Self::default()
@@ -218,9 +216,16 @@ impl GroupPolicies {
         self
     }
 
-    /// Set the timeout in seconds, or send `null` with `None`.
-    pub fn authentication_assurance_timeout(mut self, seconds: Option<i64>) -> Self {
-        self.authentication_assurance_timeout = Nullable::from(seconds);
+    /// Members must authenticate again after `seconds`.
+    pub fn authentication_assurance_timeout(mut self, seconds: i64) -> Self {
+        self.authentication_assurance_timeout = Nullable::Value(seconds);
+        self
+    }
+
+    /// Send the timeout as `null`: the service's default applies (28800
+    /// seconds for high-assurance groups).
+    pub fn default_authentication_assurance_timeout(mut self) -> Self {
+        self.authentication_assurance_timeout = Nullable::Null;
         self
     }
 }
@@ -295,11 +300,16 @@ model! {
 }
 
 impl SubscriptionAdminVerifiedUpdate {
-    /// Set (`Some`) or clear (`None`).
-    pub fn new(subscription_id: Option<SubscriptionId>) -> Self {
+    /// Mark the group as verified by `subscription_id`.
+    pub fn verified_by(subscription_id: SubscriptionId) -> Self {
         SubscriptionAdminVerifiedUpdate {
-            subscription_admin_verified_id: subscription_id,
+            subscription_admin_verified_id: Some(subscription_id),
             ..Self::default()
         }
+    }
+
+    /// Clear the verification (sends `null`).
+    pub fn cleared() -> Self {
+        Self::default()
     }
 }

@@ -365,7 +365,7 @@ endpoints! {
         args { group_id: IdArg<GroupId>, subscription_id: IdArg<SubscriptionId> }
         lists {}
         body: |op: &Self| {
-            let update = SubscriptionAdminVerifiedUpdate::new(Some(op.subscription_id.get()?));
+            let update = SubscriptionAdminVerifiedUpdate::verified_by(op.subscription_id.get()?);
             json_body(&update).map(Some)
         },
         check: no_check,
@@ -379,7 +379,7 @@ endpoints! {
         output: SubscriptionVerified,
         args { group_id: IdArg<GroupId> }
         lists {}
-        body: |_op: &Self| json_body(&SubscriptionAdminVerifiedUpdate::new(None)).map(Some),
+        body: |_op: &Self| json_body(&SubscriptionAdminVerifiedUpdate::cleared()).map(Some),
         check: no_check,
     }
 }

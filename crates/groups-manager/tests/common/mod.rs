@@ -1,73 +1,22 @@
-//! Test helpers: a tiny executor, a scripted transport on a simulated clock
-//! that records every request, and a small in-memory Groups roster that
+//! Test helpers over the core's shared test support: a JSON view of the
+//! requests, reply helpers, and a small in-memory Groups roster that
 //! answers `GET ?include=memberships` and the batch call.
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
 
-use bytes::Bytes;
-use groups_core::{
-    AccessTokenProvider, ClientConfig, GroupsClient, Instant, Transport, TransportError,
-};
+use groups_core::{AccessTokenProvider, ClientConfig, GroupsClient};
 use groups_manager::GroupsManager;
 use groups_types::{GroupId, IdentityId};
 use serde_json::{Value, json};
 
-// ------------------------------------------------------------------ executor
+// The executor and the scripted transport are the core's shared test
+// support; this file adds a JSON view of requests and a small roster.
+pub use groups_core::test_util::{ScriptedTransport as Scripted, block_on};
+use groups_core::test_util::{Step, json as json_response, with_header};
 
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Run a future to completion on this thread. A pending poll without a
-/// wake-up is a bug (reported instead of hanging); polls are bounded.
-pub fn block_on<F: Future>(fut: F) -> F::Output {
-    let flag = Arc::new(Flag(AtomicBool::new(false)));
-    let waker = Waker::from(flag.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    for _ in 0..1_000_000 {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        assert!(
-            flag.0.swap(false, Ordering::SeqCst),
-            "future is stuck: pending without a wake-up"
-        );
-    }
-    panic!("future did not complete within the poll limit");
-}
-
-/// Pending once (waking itself), then ready: lets several requests be in
-/// flight at the same time.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-// ------------------------------------------------------------------ transport
-
-/// One request as the transport saw it.
+/// One request as these tests look at it: method, path and query, JSON body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recorded {
     pub method: String,
@@ -76,126 +25,43 @@ pub struct Recorded {
     pub body: Option<Value>,
 }
 
+impl From<&groups_core::test_util::Recorded> for Recorded {
+    fn from(r: &groups_core::test_util::Recorded) -> Self {
+        Recorded {
+            method: r.method.to_string(),
+            path: r.path().to_owned(),
+            body: r.body_json(),
+        }
+    }
+}
+
 /// A reply: status and JSON body.
 pub type Reply = (u16, Value);
 
-type Responder = Box<dyn Fn(&Recorded) -> Reply + Send + Sync>;
-
-#[derive(Default)]
-struct State {
-    requests: Vec<Recorded>,
-    clock: Duration,
-    in_flight: usize,
-    max_in_flight: usize,
-}
-
-/// A transport answering through a closure, recording every request.
-pub struct Scripted {
-    responder: Responder,
-    yield_once: bool,
-    state: Mutex<State>,
-}
-
-impl Scripted {
-    /// Answer with `responder`.
-    pub fn new(responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
-        Scripted {
-            responder: Box::new(responder),
-            yield_once: false,
-            state: Mutex::new(State::default()),
-        }
-    }
-
-    /// Answer with these replies in order; any further request fails the
-    /// test.
-    pub fn queue(replies: Vec<Reply>) -> Self {
-        let queue = Mutex::new(VecDeque::from(replies));
-        Scripted::new(move |r| {
-            queue
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or_else(|| panic!("unexpected request {} {}", r.method, r.path))
-        })
-    }
-
-    /// Make every `send` pending once before answering.
-    pub fn yielding(mut self) -> Self {
-        self.yield_once = true;
-        self
-    }
-
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().unwrap().requests.clone()
-    }
-
-    pub fn max_in_flight(&self) -> usize {
-        self.state.lock().unwrap().max_in_flight
+fn reply_step((status, body): Reply) -> Step {
+    let response = json_response(status, &body.to_string());
+    // A throttled or unavailable answer asks for a short wait.
+    if status == 503 || status == 429 {
+        Step::Respond(with_header(response, "retry-after", "1"))
+    } else {
+        Step::Respond(response)
     }
 }
 
-impl Transport for Scripted {
-    fn send(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
-        let body = if request.body().is_empty() {
-            None
-        } else {
-            Some(serde_json::from_slice(request.body()).expect("request body is JSON"))
-        };
-        let recorded = Recorded {
-            method: request.method().to_string(),
-            path: request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            body,
-        };
-        let (status, body) = (self.responder)(&recorded);
-        {
-            let mut s = self.state.lock().unwrap();
-            s.requests.push(recorded);
-            s.in_flight += 1;
-            s.max_in_flight = s.max_in_flight.max(s.in_flight);
-        }
-        let yield_once = self.yield_once;
-        async move {
-            YieldOnce(!yield_once).await;
-            self.state.lock().unwrap().in_flight -= 1;
-            let mut b = http::Response::builder()
-                .status(status)
-                .header("content-type", "application/json");
-            if status == 503 || status == 429 {
-                b = b.header("retry-after", "1");
-            }
-            Ok(b.body(Bytes::from(serde_json::to_vec(&body).unwrap()))
-                .unwrap())
-        }
-    }
+/// A transport answering every request through `responder`.
+pub fn scripted(responder: impl Fn(&Recorded) -> Reply + Send + 'static) -> Scripted {
+    Scripted::responder(move |r| reply_step(responder(&Recorded::from(r))))
+}
 
-    /// Simulated time: the clock jumps to `deadline` once no request is in
-    /// flight (a pending answer always comes before a timer).
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send {
-        std::future::poll_fn(move |cx| {
-            let mut s = self.state.lock().unwrap();
-            let target = deadline.elapsed_since_origin();
-            if s.clock >= target {
-                return Poll::Ready(());
-            }
-            if s.in_flight == 0 {
-                s.clock = target;
-                return Poll::Ready(());
-            }
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        })
-    }
+/// A transport answering with `replies` in order; any further request
+/// fails the test.
+pub fn queue(replies: Vec<Reply>) -> Scripted {
+    Scripted::new(replies.into_iter().map(reply_step))
+}
 
-    fn now(&self) -> Instant {
-        Instant::from_elapsed(self.state.lock().unwrap().clock)
-    }
+/// Every request the manager's transport saw, in order.
+pub fn requests(m: &GroupsManager<Scripted>) -> Vec<Recorded> {
+    transport(m).requests().iter().map(Recorded::from).collect()
 }
 
 /// A manager over `transport` with a fixed token and jitter seed.
@@ -377,5 +243,5 @@ impl Roster {
 
 /// A manager talking to `roster`.
 pub fn roster_manager(roster: Arc<Mutex<Roster>>) -> GroupsManager<Scripted> {
-    manager(Scripted::new(move |r| Roster::answer(&roster, r)))
+    manager(scripted(move |r| Roster::answer(&roster, r)))
 }
