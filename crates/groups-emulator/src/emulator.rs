@@ -191,6 +191,14 @@ impl EmulatorBuilder {
     pub async fn start(self) -> Result<Emulator, EmulatorError> {
         let mut world = None;
         if let Some(path) = &self.state_file {
+            // Temporary files of a crashed run would otherwise stay forever.
+            match persist::remove_stale_temps(path) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed stale temporary state files"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not remove stale temporary state files")
+                }
+            }
             world = persist::load(path).map_err(|detail| EmulatorError::StateFile {
                 path: path.clone(),
                 detail,

@@ -65,8 +65,8 @@ pub(crate) fn load(path: &Path) -> Result<Option<World>, String> {
     }
 }
 
-/// Write `bytes` to `path` atomically and durably.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// The directory and file name of a state path.
+fn dir_and_name(path: &Path) -> io::Result<(PathBuf, &std::ffi::OsStr)> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -74,10 +74,61 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "state path has no file name")
     })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp.{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    Ok((dir, name))
+}
+
+/// The prefix of this state file's temporary files: `.<name>.tmp.` (then a process id).
+fn temp_prefix(name: &std::ffi::OsStr) -> String {
+    format!(".{}.tmp.", name.to_string_lossy())
+}
+
+/// Whether process `pid` is running. Where this cannot be known (no `/proc`), a process
+/// other than this one counts as gone: two emulators never share a state file.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc_root = Path::new("/proc");
+    proc_root.is_dir() && proc_root.join(pid.to_string()).exists()
+}
+
+/// Remove the temporary files a crashed emulator left next to the state file: names
+/// `.<state file name>.tmp.<pid>` whose process is gone. Nothing else is touched (not
+/// other files' temporaries, not a running process's). Returns how many were removed.
+pub(crate) fn remove_stale_temps(path: &Path) -> io::Result<usize> {
+    let (dir, name) = dir_and_name(path)?;
+    let prefix = temp_prefix(name);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if (pid == std::process::id() || !process_alive(pid))
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Write `bytes` to `path` atomically and durably.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, name) = dir_and_name(path)?;
+    let tmp = dir.join(format!("{}{}", temp_prefix(name), std::process::id()));
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -162,6 +213,36 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn stale_temp_files_of_this_state_file_are_removed_and_nothing_else() {
+        let d = tmpdir("stale");
+        let p = d.join("state.json");
+        let ours_dead = d.join(".state.json.tmp.4294967295");
+        let ours_self = d.join(format!(".state.json.tmp.{}", std::process::id()));
+        let keep = [
+            d.join("state.json"),
+            d.join(".other.json.tmp.4294967295"),
+            d.join(".state.json.tmp.abc"),
+            d.join(".state.json.tmp."),
+            d.join("state.json.tmp.4294967295"),
+            d.join(".state.json.tmp.1x"),
+        ];
+        for f in keep.iter().chain([&ours_dead, &ours_self]) {
+            fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(&p).unwrap(), 2);
+        assert!(!ours_dead.exists() && !ours_self.exists());
+        for f in &keep {
+            assert!(f.exists(), "{} was removed", f.display());
+        }
+        assert_eq!(remove_stale_temps(&p).unwrap(), 0);
+        assert_eq!(
+            remove_stale_temps(&d.join("missing-dir/state.json")).unwrap(),
+            0
+        );
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -375,3 +375,30 @@ async fn library_changes_through_with_world_are_saved() {
     emu.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn start_removes_temporary_files_a_crashed_run_left() {
+    let dir = temp_dir("stale-temps");
+    let state = dir.join("state.json");
+    // A temporary file of a process that no longer runs (no pid is this large), and
+    // files that are not this state file's temporaries.
+    let stale = dir.join(".state.json.tmp.4294967295");
+    let other = dir.join(".other.json.tmp.4294967295");
+    let unrelated = dir.join("notes.txt");
+    for f in [&stale, &other, &unrelated] {
+        std::fs::write(f, b"partial").unwrap();
+    }
+    let emu = Emulator::builder()
+        .state_file(&state)
+        .start()
+        .await
+        .unwrap();
+    assert!(!stale.exists(), "stale temporary file left behind");
+    assert!(
+        other.exists() && unrelated.exists(),
+        "only our temporaries go"
+    );
+    assert!(state.exists());
+    emu.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
