@@ -624,3 +624,70 @@ fn serve_help_states_the_limits_in_force() {
         assert!(help.contains(&format!("[default: {default}]")), "{default}");
     }
 }
+
+#[tokio::test]
+async fn a_million_empty_batch_items_get_one_short_422() {
+    let (emu, http) = start().await;
+    let g = http.post("/v2/groups", "alice", json!({"name": "g"})).await;
+    let path = format!("/v2/groups/{}", g.json["id"].as_str().unwrap());
+    let before = emu.dump_state();
+    // 3 MB of `{}` items: under the body limit, far over the item limit.
+    let mut body = b"{\"add\": [".to_vec();
+    for i in 0..1_000_000 {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{}");
+    }
+    body.extend_from_slice(b"]}");
+    assert!(body.len() < groups_emulator::DEFAULT_BODY_LIMIT);
+    let r = http
+        .send_raw(Method::POST, &path, Some("alice"), Some(body))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    let detail = r.json["detail"].as_array().unwrap();
+    assert_eq!(detail.len(), 1, "{detail:?}");
+    assert_eq!(detail[0]["type"], "too_long");
+    assert_eq!(
+        detail[0]["ctx"]["max_length"],
+        groups_emulator::world::MAX_BATCH_ITEMS
+    );
+    assert!(r.raw.len() < 1024, "{} bytes of answer", r.raw.len());
+    assert_eq!(emu.dump_state(), before, "nothing applied");
+    // The server still answers.
+    assert_eq!(http.get("/v2/groups/my_groups", "alice").await.status, 200);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn refused_seeds_are_reported_with_one_prefix() {
+    let no_admin: groups_emulator::world::Seed =
+        serde_json::from_value(json!({"groups": [{"name": "x"}]})).unwrap();
+    let err = Emulator::builder()
+        .seed(no_admin)
+        .start()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("seed: group "), "{err}");
+    assert_eq!(err.matches("seed").count(), 1, "{err}");
+    assert!(err.contains("no active admin"), "{err}");
+
+    let (emu, http) = start().await;
+    let r = http
+        .control(
+            Method::POST,
+            "seed",
+            Some(json!({"groups": [{"name": "x"}]})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "INVALID_SEED"));
+    let detail = r.json["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("The seed was refused: group "),
+        "{detail}"
+    );
+    assert_eq!(detail.matches("seed").count(), 1, "{detail}");
+    emu.shutdown().await.unwrap();
+}
