@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::faults::Fault;
+use crate::faults::{Fault, MAX_PENDING_FAULTS};
 use crate::shared::{Failure, Shared};
 use crate::world::resp::{base_error, json_response};
 use crate::world::{ApiResponse, ErrorCode, Seed, StateError, World};
@@ -126,6 +126,17 @@ fn add_faults(shared: &Shared, body: &[u8]) -> ApiResponse {
             };
         }
     };
+    let pending = shared.pending_faults().len();
+    if pending + faults.len() > MAX_PENDING_FAULTS {
+        return base_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidFault,
+            &format!(
+                "At most {MAX_PENDING_FAULTS} fault rules may be pending; {pending} are and {} were sent.",
+                faults.len()
+            ),
+        );
+    }
     for f in &faults {
         if let Err(detail) = f.validate() {
             return base_error(

@@ -195,8 +195,23 @@ impl Fault {
         self
     }
 
-    /// Check the rule is usable: a valid status code, a method that is a token.
+    /// Check the rule is usable: a valid status code, a method that is a token, a path
+    /// glob of at most [`MAX_FAULT_PATH_BYTES`] bytes (every request is matched against
+    /// it) and a delay of at most [`MAX_FAULT_DELAY_MS`].
     pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.path.len() > MAX_FAULT_PATH_BYTES {
+            return Err(format!(
+                "the path glob is {} bytes; at most {MAX_FAULT_PATH_BYTES} are allowed",
+                self.path.len()
+            ));
+        }
+        if let Some(d) = self.delay_ms
+            && d > MAX_FAULT_DELAY_MS
+        {
+            return Err(format!(
+                "delay_ms {d} is above the limit of {MAX_FAULT_DELAY_MS}"
+            ));
+        }
         if let FaultAction::Status { status, .. } = &self.action
             && http::StatusCode::from_u16(*status).is_err()
         {
@@ -219,6 +234,14 @@ impl Fault {
         method_ok && glob_match(self.path.as_bytes(), path.as_bytes())
     }
 }
+
+/// Longest path glob a fault rule sent to the control plane may have, in bytes.
+pub(crate) const MAX_FAULT_PATH_BYTES: usize = 1024;
+/// Longest delay a fault rule sent to the control plane may ask for (10 minutes).
+pub(crate) const MAX_FAULT_DELAY_MS: u64 = 600_000;
+/// Most fault rules the control plane keeps pending at once (each API request is
+/// matched against the pending rules).
+pub(crate) const MAX_PENDING_FAULTS: usize = 1000;
 
 /// What the server must do for one request, taken from the table.
 #[derive(Clone, Debug)]

@@ -73,7 +73,7 @@
 //! | GET | `/_emulator/state` | | the whole world as JSON |
 //! | PUT | `/_emulator/state` | a document from `GET /_emulator/state` | replaces the world with it: `{"status": "ok"}`; 422 `INVALID_JSON` if unparsable or with a missing or unknown key, 400 `INVALID_STATE` if the world breaks an invariant (the checks of a seed: an active admin per group, existing parents, no parent cycle) |
 //! | GET | `/_emulator/faults` | | `{"pending": [fault, ...]}` |
-//! | POST | `/_emulator/faults` | one [`Fault`] or an array | adds the rules: `{"pending": [...]}`; 422 `INVALID_FAULT` / `INVALID_JSON` |
+//! | POST | `/_emulator/faults` | one [`Fault`] or an array | adds the rules: `{"pending": [...]}`; 422 `INVALID_FAULT` / `INVALID_JSON` (also above 1000 pending rules, a path glob above 1024 bytes or a delay above 10 minutes) |
 //! | DELETE | `/_emulator/faults` | | removes every rule: `{"pending": []}` |
 //!
 //! Other methods on those paths get 405, other paths under the prefix 404.

@@ -691,3 +691,36 @@ async fn refused_seeds_are_reported_with_one_prefix() {
     assert_eq!(detail.matches("seed").count(), 1, "{detail}");
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn control_plane_fault_rules_are_bounded() {
+    let (emu, http) = start().await;
+    let long_path = json!({"action": "close", "path": "a".repeat(1025)});
+    let long_delay = json!({"action": "delay", "delay_ms": 600_001});
+    for bad in [long_path, long_delay] {
+        let r = http.control(Method::POST, "faults", Some(bad)).await;
+        assert_eq!((r.status, r.code()), (422, "INVALID_FAULT"), "{:?}", r.json);
+    }
+    let many: Vec<Value> = (0..1000)
+        .map(|_| json!({"action": "close", "path": "/x"}))
+        .collect();
+    let r = http
+        .control(Method::POST, "faults", Some(json!(many)))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = http
+        .control(
+            Method::POST,
+            "faults",
+            Some(json!({"action": "close", "path": "/x"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "INVALID_FAULT"));
+    assert!(
+        r.json["detail"].as_str().unwrap().contains("1000"),
+        "{:?}",
+        r.json
+    );
+    assert_eq!(emu.pending_faults().len(), 1000);
+    emu.shutdown().await.unwrap();
+}
