@@ -30,9 +30,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use globus_groups::core::GroupsError;
-use globus_groups::hyper::HyperTransport;
+use globus_groups::hyper_client::HyperTransport;
 use globus_groups::manager::{BulkProgress, BulkReport, GroupsManager};
+use globus_groups::sansio::GroupsError;
 use globus_groups::types::{GroupId, GroupInclude, GroupRole, IdentityId};
 use groups_emulator::world::Seed;
 
@@ -73,6 +73,7 @@ struct Entry {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    common::init_logging();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse_args(&argv) {
         Ok(Some(args)) => args,

@@ -75,6 +75,7 @@ const MAX_LINE: usize = 16 * 1024;
 const MAX_HEADERS: usize = 128;
 
 fn main() -> ExitCode {
+    common::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => {}

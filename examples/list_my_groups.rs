@@ -16,7 +16,7 @@
 
 use std::process::ExitCode;
 
-use globus_groups::hyper::GroupsClient;
+use globus_groups::hyper_client::GroupsClient;
 use globus_groups::types::{Group, MembershipStatus};
 use groups_emulator::world::Seed;
 
@@ -36,6 +36,7 @@ Without GLOBUS_GROUPS_TOKEN the embedded emulator is started with demo data.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    common::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let statuses = match parse_args(&args) {
         Ok(Some(statuses)) => statuses,

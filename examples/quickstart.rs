@@ -20,12 +20,14 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use globus_groups::hyper::GroupsClient;
+use globus_groups::hyper_client::GroupsClient;
 use globus_groups::manager::{GroupsManager, PolicySettings, SyncOptions};
 use globus_groups::types::*;
 use groups_emulator::Emulator;
 
-type Manager = GroupsManager<globus_groups::hyper::HyperTransport>;
+mod common;
+
+type Manager = GroupsManager<globus_groups::hyper_client::HyperTransport>;
 
 /// The demo people and their usernames.
 type People = (Vec<IdentityId>, HashMap<IdentityId, String>);
@@ -42,6 +44,7 @@ const PEOPLE: [&str; 6] = [
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    common::init_logging();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -54,7 +57,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (manager, people, names, emulator) = match std::env::var("GLOBUS_GROUPS_TOKEN") {
         Ok(token) if !token.trim().is_empty() => {
-            let client = globus_groups::hyper::client_from_env(token.trim())?;
+            let client = globus_groups::hyper_client::client_from_env(token.trim())?;
             println!(
                 "Using the Globus Groups service at {}",
                 client.config().base_url()
@@ -64,18 +67,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             (GroupsManager::new(client), people, names, None)
         }
         _ => {
-            let emu = Emulator::start().await?;
-            let (people, names) = seed_people(&emu)?;
-            let client: GroupsClient = globus_groups::hyper::HyperClientBuilder::new()
-                .base_url(emu.base_url())
-                .allow_plain_http_loopback(true)
-                .app_name("quickstart")
-                .build_with_token("quickstart-token")?;
+            let (emu, manager, people, names) = on_emulator().await?;
             println!(
                 "Started the embedded Groups emulator at {} (no account needed).",
                 emu.base_url()
             );
-            (GroupsManager::new(client), people, names, Some(emu))
+            (manager, people, names, Some(emu))
         }
     };
     let result = demo(&manager, &people, &names).await;
@@ -83,6 +80,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         emu.shutdown().await?;
     }
     result
+}
+
+/// The embedded emulator, seeded with the demo people, and a manager for
+/// the organiser.
+async fn on_emulator() -> Result<
+    (
+        Emulator,
+        Manager,
+        Vec<IdentityId>,
+        HashMap<IdentityId, String>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let emu = Emulator::start().await?;
+    let (people, names) = seed_people(&emu)?;
+    let client: GroupsClient = globus_groups::hyper_client::HyperClientBuilder::new()
+        .base_url(emu.base_url())
+        .allow_plain_http_loopback(true)
+        .app_name("quickstart")
+        .build_with_token("quickstart-token")?;
+    Ok((emu, GroupsManager::new(client), people, names))
 }
 
 /// Seed the emulator with readable people and a token for the organiser.
@@ -136,10 +154,31 @@ async fn demo(
         .await?;
     println!("\n1. Created group \"{}\" ({})", group.name, group.id);
 
+    // Whatever happens next, the group does not outlive the demo.
+    let result = steps(manager, group.id, people, &name_of).await;
+    let deleted = manager.client().delete_group(group.id).await;
+    match (&result, deleted) {
+        (Ok(()), Ok(deleted)) => println!("6. Deleted \"{}\". Done.", deleted.name),
+        (Ok(()), Err(e)) => return Err(format!("deleting the demo group {}: {e}", group.id).into()),
+        (Err(_), Ok(_)) => eprintln!("(the demo group {} was deleted again)", group.id),
+        (Err(_), Err(e)) => eprintln!(
+            "the demo group {} could not be deleted ({e}); delete it by hand",
+            group.id
+        ),
+    }
+    result
+}
+
+async fn steps(
+    manager: &Manager,
+    group_id: GroupId,
+    people: &[IdentityId],
+    name_of: &impl Fn(&IdentityId) -> String,
+) -> Result<(), Box<dyn std::error::Error>> {
     // 2. Policies: private, member list for managers, join requests allowed.
     let policies = manager
         .set_group_policies(
-            group.id,
+            group_id,
             PolicySettings::new()
                 .high_assurance(false)
                 .group_visibility(GroupVisibility::Private)
@@ -161,14 +200,14 @@ async fn demo(
 
     // 3. Add three members (one as manager) in one call, invite a fourth.
     let added = manager
-        .bulk(group.id)
+        .bulk(group_id)
         .add_members(people[..2].iter().copied(), GroupRole::Member)
         .await?;
     manager
-        .add_member(group.id, people[2])
+        .add_member(group_id, people[2])
         .role(GroupRole::Manager)
         .await?;
-    let invited = manager.invite_member(group.id, people[3]).await?;
+    let invited = manager.invite_member(group_id, people[3]).await?;
     println!(
         "3. Added {} members and {} as manager; invited {} ({})",
         added.succeeded(),
@@ -179,21 +218,20 @@ async fn demo(
 
     // 4. The roster.
     println!("4. Roster:");
-    print_roster(manager, group.id, &name_of).await?;
+    print_roster(manager, group_id, name_of).await?;
 
-    // 5. Sync the roster to a desired list.
-    let desired = vec![
+    // 5. Sync the roster to a desired list: the second person leaves, the
+    // manager becomes an admin, the fifth person joins as a manager, and a
+    // sixth (when there is one) as a member.
+    let mut desired = vec![
         (people[0], GroupRole::Member),
         (people[2], GroupRole::Admin),
         (people[3], GroupRole::Member),
-        (people[4], GroupRole::Member),
-        (
-            people.get(5).copied().unwrap_or(people[4]),
-            GroupRole::Manager,
-        ),
+        (people[4], GroupRole::Manager),
     ];
+    desired.extend(people.get(5).map(|p| (*p, GroupRole::Member)));
     let dry = manager
-        .sync_members(group.id, desired.clone(), SyncOptions::new().dry_run(true))
+        .sync_members(group_id, desired.clone(), SyncOptions::new().dry_run(true))
         .await?;
     println!("5. Sync to the desired roster; the plan (dry run, nothing changed yet):");
     let plan = &dry.plan;
@@ -220,7 +258,7 @@ async fn demo(
         );
     }
     let applied = manager
-        .sync_members(group.id, desired.clone(), SyncOptions::new())
+        .sync_members(group_id, desired.clone(), SyncOptions::new())
         .await?;
     if let Some(report) = &applied.report {
         println!(
@@ -239,9 +277,9 @@ async fn demo(
         }
     }
     println!("   Roster after the sync:");
-    print_roster(manager, group.id, &name_of).await?;
+    print_roster(manager, group_id, name_of).await?;
     let again = manager
-        .sync_members(group.id, desired, SyncOptions::new())
+        .sync_members(group_id, desired, SyncOptions::new())
         .await?;
     println!(
         "   Syncing again: {}",
@@ -252,9 +290,6 @@ async fn demo(
         }
     );
 
-    // 6. Clean up.
-    let deleted = manager.client().delete_group(group.id).await?;
-    println!("6. Deleted \"{}\". Done.", deleted.name);
     Ok(())
 }
 
@@ -299,4 +334,43 @@ fn show<T: std::fmt::Display>(v: &Nullable<T>) -> String {
     v.value()
         .map(ToString::to_string)
         .unwrap_or_else(|| "(unset)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn groups_left(manager: &Manager) -> usize {
+        manager
+            .client()
+            .get_my_groups()
+            .await
+            .expect("list groups")
+            .len()
+    }
+
+    #[tokio::test]
+    async fn five_identities_are_enough() {
+        // The README asks for five identities on the real service.
+        let (emu, manager, people, names) = on_emulator().await.unwrap();
+        demo(&manager, &people[..5], &names).await.unwrap();
+        assert_eq!(groups_left(&manager).await, 0, "the demo group was deleted");
+        emu.shutdown().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failure_midway_deletes_the_group() {
+        let (emu, manager, people, names) = on_emulator().await.unwrap();
+        // Setting policies is refused (403 is never retried).
+        emu.inject(
+            groups_emulator::Fault::status(403)
+                .method("PUT")
+                .path("/v2/groups/*/policies")
+                .times(1),
+        );
+        let err = demo(&manager, &people, &names).await.unwrap_err();
+        assert!(err.to_string().contains("403"), "{err}");
+        assert_eq!(groups_left(&manager).await, 0, "the demo group was deleted");
+        emu.shutdown().await.unwrap();
+    }
 }

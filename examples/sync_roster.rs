@@ -28,9 +28,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use globus_groups::core::GroupsError;
-use globus_groups::hyper::HyperTransport;
+use globus_groups::hyper_client::HyperTransport;
 use globus_groups::manager::{BulkProgress, BulkReport, GroupsManager, SyncOptions, SyncPlan};
+use globus_groups::sansio::GroupsError;
 use globus_groups::types::{
     Group, GroupId, GroupInclude, GroupRole, IdentityId, Membership, MembershipStatus,
 };
@@ -66,6 +66,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    common::init_logging();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse_args(&argv) {
         Ok(Some(args)) => args,

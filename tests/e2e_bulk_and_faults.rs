@@ -7,8 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{client, identity, manager, nth_identity};
-use globus_groups::core::GroupsError;
 use globus_groups::manager::SyncOptions;
+use globus_groups::sansio::GroupsError;
 use globus_groups::types::*;
 use groups_emulator::{Emulator, Fault};
 use http::StatusCode;

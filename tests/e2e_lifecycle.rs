@@ -5,8 +5,8 @@
 mod common;
 
 use common::{client, identity, manager};
-use globus_groups::core::GroupsError;
 use globus_groups::manager::{ManagerError, PolicySettings};
+use globus_groups::sansio::GroupsError;
 use globus_groups::types::*;
 use groups_emulator::Emulator;
 use http::StatusCode;

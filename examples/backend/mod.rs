@@ -1,7 +1,7 @@
 //! The service an example talks to: Globus itself when a token is set, or
 //! an embedded emulator seeded with demo data.
 
-use globus_groups::hyper::{GroupsClient, HyperClientBuilder, client_from_env};
+use globus_groups::hyper_client::{GroupsClient, HyperClientBuilder, client_from_env};
 use groups_emulator::Emulator;
 use groups_emulator::world::Seed;
 

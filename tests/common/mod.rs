@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use globus_groups::core::RetryPolicy;
-use globus_groups::hyper::{GroupsClient, HyperClientBuilder};
+use globus_groups::hyper_client::{GroupsClient, HyperClientBuilder};
 use globus_groups::manager::GroupsManager;
+use globus_groups::sansio::RetryPolicy;
 use globus_groups::types::IdentityId;
 use groups_emulator::Emulator;
 
@@ -31,7 +31,10 @@ pub fn client(emu: &Emulator, token: &str) -> GroupsClient {
 }
 
 /// A manager for `token` against the emulator.
-pub fn manager(emu: &Emulator, token: &str) -> GroupsManager<globus_groups::hyper::HyperTransport> {
+pub fn manager(
+    emu: &Emulator,
+    token: &str,
+) -> GroupsManager<globus_groups::hyper_client::HyperTransport> {
     GroupsManager::new(client(emu, token))
 }
 

@@ -63,7 +63,7 @@ use crate::auth::TokenProvider;
 use crate::config::ClientConfig;
 use crate::error::GroupsError;
 use crate::exchange::{Action, Exchange};
-use crate::ops::{HasRequestOptions, Operation};
+use crate::operation::{HasRequestOptions, Operation};
 use crate::retry::{Jitter, JitterSource, MethodClass, SplitMix64, mix64};
 use crate::transport::Transport;
 

@@ -96,7 +96,8 @@ pub enum Environment {
 }
 
 impl Environment {
-    /// Every environment, in the order of the reference table.
+    /// Every environment: production first, then the others in the order
+    /// globus-sdk lists them.
     pub const ALL: [Environment; 6] = [
         Environment::Production,
         Environment::Preview,

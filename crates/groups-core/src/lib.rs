@@ -20,6 +20,7 @@
 //! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
 //! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`] |
 //! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
+//! | [`operation`] | the [`Operation`] contract every endpoint implements |
 //! | [`ops`] | the endpoint table: one [`Operation`] per endpoint, defined once, plus [`RawRequest`](ops::RawRequest) |
 //! | [`retry`] | [`RetryPolicy`] and its decision function |
 //! | [`exchange`] | [`Exchange`]: `poll_action(now) -> Send / Wait / Done` |
@@ -53,6 +54,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod operation;
 pub mod ops;
 pub mod retry;
 pub mod scopes;
@@ -65,7 +67,7 @@ pub use client::{Call, CallFuture, GroupsClient};
 pub use config::{BaseUrl, ClientConfig, Environment};
 pub use error::{DecodeError, GroupsAPIError, GroupsError};
 pub use exchange::{Action, Exchange};
-pub use ops::Operation;
+pub use operation::Operation;
 pub use retry::{Jitter, MethodClass, RetryDecision, RetryPolicy};
 pub use scopes::{GroupsScopes, Scope};
 pub use transport::{Instant, RequestMeta, Transport, TransportError, TransportErrorKind};

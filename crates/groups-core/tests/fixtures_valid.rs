@@ -2,7 +2,8 @@
 //! name maps to a model, and the body survives a parse/serialize round trip
 //! unchanged (`groups_types::fixture::check`). When `GROUPS_FIXTURES_DIR`
 //! points at the shared fixtures, none of ours may equal a shared file of the
-//! same name, byte for byte or as a JSON value (issue 2: no copies).
+//! same name, byte for byte or as a JSON value: the shared set is read where
+//! it lives, never copied into the repository.
 
 use std::path::{Path, PathBuf};
 

@@ -74,8 +74,9 @@ pub use env::VERIFY_SSL_VAR;
 pub use error::{BuildError, BuildErrorKind};
 pub use transport::HyperTransport;
 
-/// The Groups client over [`HyperTransport`]: every Groups operation as an
-/// `async` method (see [`groups_core::GroupsClient`]).
+/// The Groups client over [`HyperTransport`]: every Groups operation as a
+/// method returning an awaitable [`Call`](groups_core::Call) (see
+/// [`groups_core::GroupsClient`]).
 pub type GroupsClient = groups_core::GroupsClient<HyperTransport>;
 
 /// A ready client from the process environment and an access token.

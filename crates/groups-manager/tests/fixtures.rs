@@ -1,8 +1,9 @@
 //! The manager's requests equal what globus-sdk's `GroupsManager` sends, and
 //! its canned answers map to the right results, checked against the shared
-//! fixtures in `shared/groups-api/fixtures` (see its INDEX.md for their
-//! sources). They are read from `GROUPS_FIXTURES_DIR` (set by `.ci/run`),
-//! never copied into the project; without it these tests say so and pass.
+//! example payloads of the Groups API (requests captured from globus-sdk and
+//! answers of the service). They are read from the directory named by
+//! `GROUPS_FIXTURES_DIR` (set by `.ci/run`), never copied into the project;
+//! without it these tests say so and pass.
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! `batch_membership_action.*.request.json` fixtures (those written by
 //! globus-sdk's and the JavaScript SDK's helpers).
 //!
-//! The fixtures stay in `shared/`; this test reads them from
+//! The fixtures stay outside the repository; this test reads them from
 //! `GROUPS_FIXTURES_DIR` (set by `cargo xtask ci`). Every batch request
 //! fixture there must have a builder case here.
 

@@ -65,57 +65,18 @@ use std::ops::Deref;
 
 use bytes::Bytes;
 use groups_types::{GroupId, IdParseError, IdentityId, SubscriptionId};
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{HeaderMap, Method};
+use http::Method;
+use http::header::{CONTENT_TYPE, HeaderValue};
 
 use crate::config::ClientConfig;
 use crate::error::{GroupsAPIError, GroupsError, decode_json};
-use crate::retry::MethodClass;
 
 mod endpoints;
 mod raw;
 
+pub use crate::operation::{HasRequestOptions, Operation, RequestOptions};
 pub use endpoints::*;
 pub use raw::RawRequest;
-
-/// One Groups endpoint: how to build its request and parse its response.
-///
-/// `build_request` never adds `Authorization`; the
-/// [`Exchange`](crate::exchange::Exchange) adds it to every attempt.
-pub trait Operation {
-    /// The typed result.
-    type Output;
-
-    /// The operation's name, as globus-sdk names the method (e.g.
-    /// `get_group`); transports put it in their tracing spans through
-    /// [`RequestMeta`](crate::transport::RequestMeta). Every operation must
-    /// name itself, so a new one cannot borrow another's name in traces.
-    const NAME: &'static str;
-
-    /// Build the request against `ctx` (base URL and default headers).
-    /// Invalid input is an [`GroupsError::InvalidInput`] naming the problem.
-    fn build_request(&self, ctx: &ClientConfig) -> Result<http::Request<Bytes>, GroupsError>;
-
-    /// Parse the final response: any 2xx decodes into the output (a decode
-    /// error names the JSON path); any other status is an API error.
-    fn parse_response(&self, response: http::Response<Bytes>) -> Result<Self::Output, GroupsError>;
-
-    /// Whether repeating this request is safe, which decides what the
-    /// retry policy may retry. The default follows the HTTP method
-    /// ([`MethodClass::of`]); an operation whose POST is idempotent in
-    /// effect (the batch membership call) says so.
-    fn method_class(&self, request: &http::Request<Bytes>) -> MethodClass {
-        MethodClass::of(request.method())
-    }
-}
-
-/// Operations that carry [`RequestOptions`] (every operation of this
-/// module), so a [`Call`](crate::client::Call) can offer `query_param` and
-/// `header` whatever the operation.
-pub trait HasRequestOptions {
-    /// The extra query parameters and headers.
-    fn options_mut(&mut self) -> &mut RequestOptions;
-}
 
 /// An id given by the caller, parsed or not yet: typed ids, UUIDs and strings
 /// all convert into it, and a string that is not a UUID becomes an
@@ -189,39 +150,6 @@ impl<'a, T> From<&'a T> for Payload<'a, T> {
     }
 }
 
-/// Extra query parameters and headers, common to every operation.
-#[derive(Clone, Debug, Default)]
-pub struct RequestOptions {
-    query: Vec<(String, String)>,
-    headers: HeaderMap,
-}
-
-impl RequestOptions {
-    /// Add a pass-through query parameter. It is sent after the operation's
-    /// own parameters and replaces one of the same name.
-    pub fn query_param(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        self.query.push((key.into(), value.into()));
-        self
-    }
-
-    /// Add a header to this request (it overrides a default header of the
-    /// same name; `Authorization` is always set by the token provider).
-    pub fn header(&mut self, name: HeaderName, value: HeaderValue) -> &mut Self {
-        self.headers.insert(name, value);
-        self
-    }
-
-    /// The extra query parameters, in order.
-    pub fn query(&self) -> &[(String, String)] {
-        &self.query
-    }
-
-    /// The extra headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-}
-
 /// Percent-encode `s` for a query component: unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) stay, everything else (including `,`) is `%XX`.
 pub fn encode_query_component(out: &mut String, s: &str) {
@@ -274,7 +202,7 @@ fn assemble(
 ) -> Result<http::Request<Bytes>, GroupsError> {
     let mut url = ctx.base_url().join(path);
     let mut params: Vec<(&str, &str)> = own_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    for (k, v) in &options.query {
+    for (k, v) in options.query() {
         match params.iter_mut().find(|(pk, _)| *pk == k.as_str()) {
             Some(slot) => slot.1 = v.as_str(),
             None => params.push((k.as_str(), v.as_str())),
@@ -293,7 +221,7 @@ fn assemble(
     if body.is_some() {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    for (name, value) in &options.headers {
+    for (name, value) in options.headers() {
         headers.insert(name.clone(), value.clone());
     }
     let mut request = http::Request::new(body.unwrap_or_default());
