@@ -156,7 +156,7 @@ async fn sync_members_plans_applies_and_is_idempotent() {
 async fn a_503_storm_is_retried_through() {
     let emu = Emulator::start().await.unwrap();
     let c = client(&emu, "token-ada");
-    let group = c.create_group(&GroupCreate::new("Storm")).await.unwrap();
+    let group = c.create_group(GroupCreate::new("Storm")).await.unwrap();
     let before = emu.request_count();
     emu.inject(
         Fault::status(503)
@@ -182,7 +182,7 @@ async fn a_503_storm_is_retried_through() {
     let result = c
         .batch_membership_action(
             group.id,
-            &BatchMembershipActions::new().add_members(nth_identity(1), GroupRole::Member),
+            BatchMembershipActions::new().add_members(nth_identity(1), GroupRole::Member),
         )
         .await
         .unwrap();
@@ -194,7 +194,7 @@ async fn a_503_storm_is_retried_through() {
 async fn a_fault_that_outlasts_the_retries_is_a_typed_error() {
     let emu = Emulator::start().await.unwrap();
     let c = client(&emu, "token-ada");
-    let group = c.create_group(&GroupCreate::new("Outage")).await.unwrap();
+    let group = c.create_group(GroupCreate::new("Outage")).await.unwrap();
     emu.inject(
         Fault::status(502)
             .method("GET")

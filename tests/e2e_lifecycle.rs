@@ -265,7 +265,7 @@ async fn subscription_lookup_and_verification() {
     assert!(!found.subscription_info.extra.contains_key("name"));
 
     let group = ada_client
-        .create_group(&GroupCreate::new("Verified lab"))
+        .create_group(GroupCreate::new("Verified lab"))
         .await
         .unwrap();
     let verified = ada_client
@@ -276,7 +276,7 @@ async fn subscription_lookup_and_verification() {
     // A group admin who is not a subscription admin cannot set it.
     let bob_client = client(&emu, "token-bob");
     let own = bob_client
-        .create_group(&GroupCreate::new("Bob's lab"))
+        .create_group(GroupCreate::new("Bob's lab"))
         .await
         .unwrap();
     let err = bob_client
@@ -288,7 +288,7 @@ async fn subscription_lookup_and_verification() {
     let cleared = ada_client
         .update_group(
             group.id,
-            &GroupUpdate::new().clear_subscription_admin_verified(),
+            GroupUpdate::new().clear_subscription_admin_verified(),
         )
         .await
         .unwrap();
@@ -309,7 +309,7 @@ async fn bad_input_never_reaches_the_wire() {
     let err = c.batch_membership_action(gid, &actions).await.unwrap_err();
     assert!(matches!(err, GroupsError::InvalidInput(_)), "{err:?}");
     let err = c
-        .batch_membership_action(gid, &BatchMembershipActions::new())
+        .batch_membership_action(gid, BatchMembershipActions::new())
         .await
         .unwrap_err();
     assert!(matches!(err, GroupsError::InvalidInput(_)), "{err:?}");

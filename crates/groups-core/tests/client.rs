@@ -255,7 +255,7 @@ fn exhaustion_surfaces_the_last_status() {
 #[test]
 fn create_group_is_not_retried_after_a_timeout() {
     let (c, t) = client(vec![Step::Fail(TransportErrorKind::Timeout)]);
-    let err = block_on(c.create_group(&GroupCreate::new("n"))).unwrap_err();
+    let err = block_on(c.create_group(GroupCreate::new("n"))).unwrap_err();
     assert!(err.is_timeout());
     assert_eq!(t.requests().len(), 1);
     assert_eq!(t.remaining_steps(), 0);
@@ -298,12 +298,16 @@ fn batch_post_is_retried_on_503_and_create_post_is_not() {
 fn transports_behind_references_and_smart_pointers_keep_their_deadline_promise() {
     use groups_core::transport::Transport;
     let t = ScriptedTransport::new([]).with_enforces_deadline(true);
-    assert!(t.enforces_deadline());
-    assert!((&t).enforces_deadline());
-    assert!(std::sync::Arc::new(t.clone()).enforces_deadline());
-    assert!(Box::new(t.clone()).enforces_deadline());
-    let dynamic: std::sync::Arc<ScriptedTransport> = std::sync::Arc::new(t.clone());
-    assert!((&dynamic).enforces_deadline());
+    // Named explicitly, so each wrapper's own impl is the one called.
+    assert!(<ScriptedTransport as Transport>::enforces_deadline(&t));
+    assert!(<&ScriptedTransport as Transport>::enforces_deadline(&&t));
+    let arc = std::sync::Arc::new(t.clone());
+    assert!(<std::sync::Arc<ScriptedTransport> as Transport>::enforces_deadline(&arc));
+    let boxed = Box::new(t.clone());
+    assert!(<Box<ScriptedTransport> as Transport>::enforces_deadline(
+        &boxed
+    ));
+    assert!(<&std::sync::Arc<ScriptedTransport> as Transport>::enforces_deadline(&&arc));
     // And the client honours it: with an enforcing transport, a hanging send
     // is not raced against a second timer (no sleep is asked for).
     let t = ScriptedTransport::new([respond(200, "[]")]).with_enforces_deadline(true);
@@ -382,7 +386,7 @@ fn invalid_input_sends_nothing() {
             .is_invalid_input()
     );
     assert!(
-        block_on(c.batch_membership_action(GID, &BatchMembershipActions::new()))
+        block_on(c.batch_membership_action(GID, BatchMembershipActions::new()))
             .unwrap_err()
             .is_invalid_input()
     );

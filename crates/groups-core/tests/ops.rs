@@ -203,7 +203,7 @@ fn e6_batch_request_is_post_to_group() {
 
 #[test]
 fn e6_empty_batch_never_reaches_the_wire() {
-    let err = BatchMembershipAction::new(gid(), &BatchMembershipActions::new())
+    let err = BatchMembershipAction::new(gid(), BatchMembershipActions::new())
         .build_request(&ctx())
         .unwrap_err();
     assert!(err.is_invalid_input());
