@@ -1,4 +1,4 @@
-//! A local Globus Groups service: the sixteen endpoints of Groups API v2 with their rules,
+//! A local Globus Groups service: every endpoint of Groups API v2 with its rules,
 //! served over HTTP on loopback, as a library (for tests) and a binary
 //! (`groups-emulator serve`).
 //!

@@ -205,14 +205,15 @@ async fn every_batch_verb_on_its_allowed_path() {
     assert_eq!(left[0]["status"], "left");
     let rem = ok_batch(&http, "bob", &gid, "remove", items(&[EVE])).await;
     assert_eq!(rem[0]["status"], "removed");
-    // join: authenticated-visible, not high assurance (emulator's D14 rule).
+    // join: the group is visible to authenticated users and not high
+    // assurance (the emulator's own rule for direct joins).
     let joined = ok_batch(&http, "dave", &gid, "join", items(&[DAVE])).await;
     assert_eq!(
         (&joined[0]["status"], &joined[0]["role"]),
         (&json!("active"), &json!("member"))
     );
 
-    // The statuses counts (E2) match what happened.
+    // The counts of GET /v2/groups/statuses match what happened.
     let counts = http.get("/v2/groups/statuses", "alice").await;
     assert_eq!(counts.status, 200);
     let c = &counts.json[&gid];
