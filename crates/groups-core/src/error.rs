@@ -54,6 +54,7 @@ use groups_types::error_body::{AuthorizationParameters, ValidationError};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
+use crate::auth::error::AuthError;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Statuses the default policy treats as transient for idempotent calls.
@@ -108,6 +109,13 @@ pub enum GroupsError {
         last: Option<Box<GroupsError>>,
     },
 
+    /// A Globus Auth call failed (a token grant, revoke, introspect,
+    /// userinfo or identities call, or a token provider's renewal). Its
+    /// [`AuthError::kind`] tells "log in again" (`invalid_grant`) from a
+    /// bad client (`invalid_client`) from a transient failure.
+    #[error(transparent)]
+    Auth(Box<AuthError>),
+
     /// A token provider could not produce a credential (for example a failed
     /// refresh). The message never contains a token.
     #[error("token provider: {0}")]
@@ -137,6 +145,12 @@ fn last_suffix(last: &Option<Box<GroupsError>>) -> String {
 impl From<GroupsAPIError> for GroupsError {
     fn from(e: GroupsAPIError) -> Self {
         GroupsError::Api(Box::new(e))
+    }
+}
+
+impl From<AuthError> for GroupsError {
+    fn from(e: AuthError) -> Self {
+        GroupsError::Auth(Box::new(e))
     }
 }
 
@@ -195,6 +209,22 @@ impl GroupsError {
         }
     }
 
+    /// The Globus Auth error, looking through the retry wrappers.
+    ///
+    /// ```
+    /// use groups_core::auth::error::{AuthError, AuthErrorKind};
+    /// use groups_core::GroupsError;
+    /// let err = GroupsError::from(AuthError::new(AuthErrorKind::InvalidGrant, "refresh token expired"));
+    /// assert_eq!(err.auth_error().map(|e| e.kind()), Some(AuthErrorKind::InvalidGrant));
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self.last_error() {
+            GroupsError::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The transport error, looking through the retry wrappers.
     pub fn transport_error(&self) -> Option<&TransportError> {
         match self.last_error() {
@@ -216,6 +246,7 @@ impl GroupsError {
         match self.last_error() {
             GroupsError::Api(e) => Some(e.status),
             GroupsError::Decode(e) => Some(e.status),
+            GroupsError::Auth(e) => e.status(),
             _ => None,
         }
     }
@@ -266,6 +297,7 @@ impl GroupsError {
             GroupsError::DeadlineExceeded { .. } => true,
             GroupsError::RetriesExhausted { last, .. } => last.is_retryable(),
             GroupsError::Api(e) => TRANSIENT_STATUSES.contains(&e.status.as_u16()),
+            GroupsError::Auth(e) => e.is_transient(),
             GroupsError::Transport(e) => matches!(
                 e.kind(),
                 TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io

@@ -18,7 +18,7 @@
 //! | --- | --- |
 //! | [`config`] | [`Environment`], [`BaseUrl`] resolution (explicit > `GLOBUS_SDK_SERVICE_URL_GROUPS` > `GLOBUS_SDK_ENVIRONMENT` > production), [`ClientConfig`] and default headers |
 //! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
-//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`] |
+//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`]; the Globus Auth half: [`AuthClient`](auth::AuthClient), operations, [`RefreshTokenProvider`](auth::RefreshTokenProvider), [`ClientCredentialsProvider`](auth::ClientCredentialsProvider), PKCE, the authorize URL |
 //! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
 //! | [`operation`] | the [`Operation`] contract every endpoint implements |
 //! | [`ops`] | the endpoint table: one [`Operation`] per endpoint, defined once, plus [`RawRequest`](ops::RawRequest) |

@@ -18,6 +18,8 @@ const ALLOWED_DIRECT: &[&str] = &[
     "serde_path_to_error",
     "thiserror",
     "uuid",
+    "sha2",
+    "base64",
 ];
 
 const FORBIDDEN: &[&str] = &[

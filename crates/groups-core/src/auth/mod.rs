@@ -21,7 +21,37 @@
 //!
 //! So refresh-token and client-credentials providers plug in without any
 //! change to this trait, the exchange or the drivers. This module ships the
-//! static ones: [`AccessTokenProvider`] and [`NoAuth`].
+//! static ones, [`AccessTokenProvider`] and [`NoAuth`]; the renewing ones
+//! are in [`providers`].
+//!
+//! # The Globus Auth half of the client
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`error`] | [`AuthError`] and its [`AuthErrorKind`]: `invalid_grant` ("log in again"), `invalid_client`, transient, other |
+//! | [`models`] | [`TokenResponse`] (with `other_tokens`, by resource server, expiry), introspection, userinfo, identities |
+//! | [`ops`] | the Auth operations (grants, revoke, introspect, userinfo, identities) and [`OAuthClient`] |
+//! | [`pkce`] | [`PkceVerifier`] and its `S256` challenge |
+//! | [`authorize`] | the authorize URL builder, [`AuthorizeUrl`] |
+//! | [`providers`] | [`RefreshTokenProvider`], [`ClientCredentialsProvider`], [`BasicAuthProvider`] |
+//! | [`client`] | [`AuthClient`]: the Auth operations over any transport |
+//!
+//! Why here and not in `groups-types`: that crate models the Groups API;
+//! the Auth documents are needed by the client side only and carry
+//! secrets, whose handling ([`SecretString`], redacted `Debug`) belongs to
+//! the core. The emulator deliberately does not share these models, so it
+//! stays an independent judge of the wire format.
+//!
+//! The Auth base URL is resolved like the Groups one (explicit, then
+//! `GLOBUS_SDK_SERVICE_URL_AUTH`, then `GLOBUS_SDK_ENVIRONMENT`, then
+//! production) by [`BaseUrl::resolve_auth`]; [`auth_config`] derives the
+//! Auth configuration from a Groups one.
+//!
+//! The modules import one way only: [`error`] needs just the transport
+//! types (so [`GroupsError`] can carry an [`AuthError`]); [`models`],
+//! [`pkce`] and [`authorize`] sit on it; [`ops`] on those; [`providers`] on
+//! [`ops`]; [`client`] on everything, and on the crate's client. Nothing
+//! in this file imports them back.
 //!
 //! ```
 //! use groups_core::auth::{AccessTokenProvider, AuthPoll, TokenProvider};
@@ -40,8 +70,41 @@ use std::fmt;
 use bytes::Bytes;
 use http::HeaderValue;
 
+use crate::config::{BaseUrl, ClientConfig};
 use crate::error::GroupsError;
 use crate::transport::{Instant, TransportError};
+
+pub mod authorize;
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod ops;
+pub mod pkce;
+pub mod providers;
+
+pub use authorize::{AccessType, AuthorizeUrl};
+pub use client::{AuthCall, AuthClient};
+pub use error::{AuthError, AuthErrorKind};
+pub use models::{TokenData, TokenResponse};
+pub use ops::OAuthClient;
+pub use pkce::PkceVerifier;
+pub use providers::{BasicAuthProvider, ClientCredentialsProvider, RefreshTokenProvider};
+
+/// The Auth configuration matching a Groups one: the same app name,
+/// headers, retry policy and deadline, with `auth_base` as the base URL.
+///
+/// ```
+/// use groups_core::auth::auth_config;
+/// use groups_core::{BaseUrl, ClientConfig};
+///
+/// let vars = |name: &str| (name == "GLOBUS_SDK_ENVIRONMENT").then(|| "preview".to_owned());
+/// let groups = ClientConfig::from_lookup(vars).unwrap();
+/// let auth = auth_config(&groups, BaseUrl::resolve_auth(None, vars).unwrap());
+/// assert_eq!(auth.base_url().as_str(), "https://auth.preview.globus.org/");
+/// ```
+pub fn auth_config(groups: &ClientConfig, auth_base: BaseUrl) -> ClientConfig {
+    groups.clone().with_base_url(auth_base)
+}
 
 /// Identifies one token request a provider asked for, so the answer can be
 /// matched to it (and abandoned requests released).
