@@ -3,13 +3,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Now, as an ISO-8601 / RFC 3339 string in UTC with a `+00:00` offset.
-pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
+/// Now, in seconds since the epoch (system clock).
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_unix(secs)
+        .unwrap_or(0)
 }
 
 /// Format seconds since the epoch as `YYYY-MM-DDTHH:MM:SS+00:00`.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::faults::{Fault, MAX_PENDING_FAULTS};
 use crate::shared::{Failure, Shared};
 use crate::world::resp::{base_error, json_response};
-use crate::world::{ApiResponse, ErrorCode, Seed, StateError, World};
+use crate::world::{ApiResponse, AutoApprove, ErrorCode, Seed, StateError, World};
 
 fn ok(value: Value) -> ApiResponse {
     json_response(StatusCode::OK, &value)
@@ -67,13 +67,42 @@ pub(crate) async fn handle(
                 .await
                 .map(|()| ok(json!({ "status": "ok" }))),
         },
+        ("/clock", &Method::GET) => Ok(ok(clock_json(shared))),
+        ("/clock", &Method::POST) => Ok(advance_clock(shared, &body)),
+        ("/auth/approve", &Method::GET) => Ok(ok(json!({ "auto_approve": shared.auto_approve() }))),
+        ("/auth/approve", &Method::PUT | &Method::POST) => {
+            match serde_json::from_slice::<AutoApprove>(&body) {
+                Err(e) => Ok(bad_json(&e)),
+                Ok(a) if a.identity.is_empty() || a.identity.len() > 256 => Ok(base_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::InvalidJson,
+                    "identity must be an identity id or a username of 1 to 256 characters.",
+                )),
+                Ok(a) => {
+                    shared.set_auto_approve(Some(a));
+                    Ok(ok(json!({ "auto_approve": shared.auto_approve() })))
+                }
+            }
+        }
+        ("/auth/approve", &Method::DELETE) => {
+            shared.set_auto_approve(None);
+            Ok(ok(json!({ "auto_approve": null })))
+        }
+        ("/auth/tokens", &Method::GET) => {
+            let now = shared.now_secs();
+            shared.read(|w| ok(json!({ "now": now, "tokens": w.issued_tokens(now) })))
+        }
         ("/faults", &Method::GET) => Ok(ok(faults_json(shared))),
         ("/faults", &Method::POST) => Ok(add_faults(shared, &body)),
         ("/faults", &Method::DELETE) => {
             shared.clear_faults();
             Ok(ok(faults_json(shared)))
         }
-        ("/health" | "/reset" | "/seed" | "/state" | "/faults", _) => Ok(base_error(
+        (
+            "/health" | "/reset" | "/seed" | "/state" | "/faults" | "/clock" | "/auth/approve"
+            | "/auth/tokens",
+            _,
+        ) => Ok(base_error(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::MethodNotAllowed,
             &format!("{method} is not supported on {path}."),
@@ -150,4 +179,36 @@ fn add_faults(shared: &Shared, body: &[u8]) -> ApiResponse {
         shared.inject(f);
     }
     ok(faults_json(shared))
+}
+
+/// Longest single clock move: ten years.
+const MAX_CLOCK_STEP_SECS: i64 = 10 * 366 * 86_400;
+
+fn clock_json(shared: &Shared) -> Value {
+    let now = shared.now_secs();
+    json!({
+        "now": now,
+        "now_rfc3339": crate::clock::format_unix(now),
+        "offset_secs": shared.clock_offset(),
+    })
+}
+
+fn advance_clock(shared: &Shared, body: &[u8]) -> ApiResponse {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        advance_secs: i64,
+    }
+    match serde_json::from_slice::<Advance>(body) {
+        Err(e) => bad_json(&e),
+        Ok(a) if !(0..=MAX_CLOCK_STEP_SECS).contains(&a.advance_secs) => base_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidJson,
+            &format!("advance_secs must be between 0 and {MAX_CLOCK_STEP_SECS}."),
+        ),
+        Ok(a) => {
+            shared.advance_clock(a.advance_secs);
+            ok(clock_json(shared))
+        }
+    }
 }

@@ -135,6 +135,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Let the emulated Globus Auth accept only the clients and secrets the seed
+    /// declares (401 `invalid_client` for others); off, any client id works with any
+    /// secret.
+    pub fn strict_clients(mut self, on: bool) -> Self {
+        self.policy.strict_clients = on;
+        self
+    }
+
     /// Refuse tokens the seed does not declare (401 `INVALID_TOKEN`).
     pub fn strict_tokens(mut self, on: bool) -> Self {
         self.policy.strict_tokens = on;
@@ -369,6 +377,24 @@ impl Emulator {
     /// Add a fault rule (see [`Fault`]).
     pub fn inject(&self, fault: Fault) {
         self.shared.inject(fault);
+    }
+
+    /// Move the emulator's clock forward (token and code expiry, timestamps) by `by`
+    /// (the same as `POST /_emulator/clock`).
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared
+            .advance_clock(i64::try_from(by.as_secs()).unwrap_or(i64::MAX));
+    }
+
+    /// Now on the emulator's clock, in seconds since the epoch.
+    pub fn now_secs(&self) -> u64 {
+        self.shared.now_secs()
+    }
+
+    /// Make the Auth authorize endpoint answer at once (a 302 with a code, or with
+    /// `access_denied`) instead of showing its page; `None` shows the page again.
+    pub fn set_auto_approve(&self, auto: Option<crate::world::AutoApprove>) {
+        self.shared.set_auto_approve(auto);
     }
 
     /// Drop every pending fault rule.

@@ -95,6 +95,7 @@ mod clock;
 mod control;
 mod emulator;
 mod faults;
+mod keys;
 mod persist;
 mod server;
 mod shared;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! groups-emulator serve [--host 127.0.0.1] [--port 8765] [--seed FILE] [--state FILE]
-//!                       [--strict-tokens] [--strict-identities] [--ignore-scopes]
+//!                       [--strict-tokens] [--strict-identities] [--strict-clients]
+//!                       [--ignore-scopes]
 //!                       [--max-connections 512] [--header-timeout-secs 30]
 //!                       [--body-limit 4194304]
 //! ```
@@ -62,6 +63,10 @@ struct ServeArgs {
     /// Refuse tokens the seed does not declare (401 INVALID_TOKEN).
     #[arg(long)]
     strict_tokens: bool,
+    /// Let the emulated Globus Auth accept only the clients (and secrets) the seed
+    /// declares.
+    #[arg(long)]
+    strict_clients: bool,
     /// Refuse unknown identities in add/invite.
     #[arg(long)]
     strict_identities: bool,
@@ -127,6 +132,7 @@ async fn serve(args: ServeArgs) -> Result<(), groups_emulator::EmulatorError> {
         .port(args.port)
         .strict_tokens(args.strict_tokens)
         .strict_identities(args.strict_identities)
+        .strict_clients(args.strict_clients)
         .enforce_scopes(args.enforce_scopes || !args.ignore_scopes)
         .max_connections(args.max_connections)
         .header_read_timeout(std::time::Duration::from_secs(args.header_timeout_secs))

@@ -25,7 +25,7 @@ use crate::control;
 use crate::faults::FaultAction;
 use crate::shared::{Failure, OpenConnection, Shared};
 use crate::world::resp::{base_error, json_response};
-use crate::world::{ApiRequest, ApiResponse, ErrorCode, World};
+use crate::world::{ApiRequest, ApiResponse, AuthEnv, ErrorCode, World, is_auth_path};
 
 /// Prefix of the control plane; the real API never uses it.
 pub(crate) const CONTROL_PREFIX: &str = "/_emulator";
@@ -437,7 +437,19 @@ async fn route(
         Err(Some(resp)) => return Ok(to_http(resp, None)),
         Err(None) => return Err(Abort),
     };
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
     let owned = OwnedRequest {
+        authority,
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -471,6 +483,8 @@ fn fault_status(
 
 /// A request read off the wire, owned so it can move to the blocking pool.
 struct OwnedRequest {
+    /// The authority the client used (`Host`, or the URI's in HTTP/2).
+    authority: Option<String>,
     method: Method,
     path: String,
     query: Option<String>,
@@ -499,9 +513,12 @@ impl OwnedRequest {
 
 /// Authenticate and dispatch an API request to the world.
 async fn api(shared: &Arc<Shared>, req: OwnedRequest) -> ApiResponse {
-    let now = clock::now_rfc3339();
-    let result = if World::is_read_only(&req.method) {
-        read_request(shared, req, now).await
+    let now_secs = shared.now_secs();
+    let now = clock::format_unix(now_secs);
+    let result = if is_auth_path(&req.path) {
+        auth_request(shared, req, now_secs).await
+    } else if World::is_read_only(&req.method) {
+        read_request(shared, req, now, now_secs).await
     } else {
         shared
             .blocking(move |s| {
@@ -512,7 +529,7 @@ async fn api(shared: &Arc<Shared>, req: OwnedRequest) -> ApiResponse {
                     if req.inject_panic {
                         panic!("injected panic (fault injection)");
                     }
-                    let caller = match w.authenticate(req.authorization(), &s.policy) {
+                    let caller = match w.authenticate_at(req.authorization(), &s.policy, now_secs) {
                         Ok(c) => c,
                         Err(resp) => return resp,
                     };
@@ -528,6 +545,7 @@ async fn read_request(
     shared: &Arc<Shared>,
     req: OwnedRequest,
     now: String,
+    now_secs: u64,
 ) -> Result<ApiResponse, Failure> {
     // Authentication and the read itself run under one shared read lock: readers never
     // block each other, and a write (a whole batch) is either fully visible or not at all.
@@ -535,11 +553,98 @@ async fn read_request(
         if req.inject_panic {
             panic!("injected panic (fault injection)");
         }
-        match w.authenticate(req.authorization(), &shared.policy) {
+        match w.authenticate_at(req.authorization(), &shared.policy, now_secs) {
             Ok(caller) => w.handle_read(&caller, &req.as_api(), &now, &shared.policy),
             Err(resp) => resp,
         }
     })
+}
+
+/// The emulator's base URL as the client addressed it, without a trailing slash: the
+/// `issuer` of discovery and id_tokens. An authority with characters outside a host
+/// and port falls back to `http://localhost`.
+fn issuer(authority: Option<&str>) -> String {
+    match authority {
+        Some(a)
+            if !a.is_empty()
+                && a.len() <= 255
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) =>
+        {
+            format!("http://{a}")
+        }
+        _ => "http://localhost".to_owned(),
+    }
+}
+
+/// A request to the emulated Globus Auth: discovery and the JWKS here (they need the
+/// key, not the world), everything else by the world under the write lock.
+async fn auth_request(
+    shared: &Arc<Shared>,
+    req: OwnedRequest,
+    now: u64,
+) -> Result<ApiResponse, Failure> {
+    let iss = issuer(req.authority.as_deref());
+    match req.path.as_str() {
+        "/.well-known/openid-configuration" | "/jwk.json" if req.method != Method::GET => {
+            return Ok(crate::world::resp::method_not_allowed(&["GET"]));
+        }
+        "/.well-known/openid-configuration" => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "issuer": iss,
+                    "authorization_endpoint": format!("{iss}/v2/oauth2/authorize"),
+                    "token_endpoint": format!("{iss}/v2/oauth2/token"),
+                    "revocation_endpoint": format!("{iss}/v2/oauth2/token/revoke"),
+                    "introspection_endpoint": format!("{iss}/v2/oauth2/token/introspect"),
+                    "userinfo_endpoint": format!("{iss}/v2/oauth2/userinfo"),
+                    "jwks_uri": format!("{iss}/jwk.json"),
+                    "id_token_signing_alg_values_supported": [crate::keys::ALG],
+                    "scopes_supported": ["openid", "profile", "email",
+                        "urn:globus:auth:scope:auth.globus.org:view_identities",
+                        "urn:globus:auth:scope:auth.globus.org:view_identity_set"],
+                    "response_types_supported": ["code"],
+                    "grant_types_supported": ["authorization_code", "refresh_token",
+                        "client_credentials", "urn:globus:auth:grant_type:dependent_token"],
+                    "subject_types_supported": ["public"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "at_hash",
+                        "preferred_username", "name", "email", "organization",
+                        "identity_provider", "identity_provider_display_name",
+                        "last_authentication", "identity_set"],
+                }),
+            ));
+        }
+        "/jwk.json" => {
+            return Ok(match crate::keys::jwks() {
+                Some(doc) => json_response(StatusCode::OK, &doc),
+                None => crate::world::resp::internal("The emulator has no signing key."),
+            });
+        }
+        _ => {}
+    }
+    let auto = shared.auto_approve();
+    shared
+        .blocking(move |s| {
+            s.mutate(false, |w| {
+                if req.inject_panic {
+                    panic!("injected panic (fault injection)");
+                }
+                let mut mint = crate::keys::mint;
+                let mut env = AuthEnv {
+                    now,
+                    issuer: &iss,
+                    policy: &s.policy,
+                    mint: &mut mint,
+                    sign_jwt: &crate::keys::sign_jwt,
+                    auto_approve: auto,
+                };
+                w.handle_auth(&req.as_api(), &mut env)
+            })
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! persister, counters) and the locked sections that change the world.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use http::{Method, StatusCode};
 use crate::faults::{Fault, FaultTable, Triggered};
 use crate::persist::Persister;
 use crate::world::resp::base_error;
-use crate::world::{ApiResponse, ErrorCode, Policy, World};
+use crate::world::{ApiResponse, AutoApprove, ErrorCode, Policy, World};
 
 /// State shared by every connection.
 #[derive(Debug)]
@@ -28,6 +28,10 @@ pub(crate) struct Shared {
     pub(crate) open_connections: AtomicUsize,
     /// Connections accepted since the start.
     pub(crate) accepted_connections: AtomicU64,
+    /// Seconds the emulator's clock runs ahead of the system clock (control plane).
+    clock_offset: AtomicI64,
+    /// What the Auth authorize endpoint does without its page (control plane).
+    auto_approve: Mutex<Option<AutoApprove>>,
 }
 
 /// What one client may cost the server.
@@ -106,7 +110,41 @@ impl Shared {
             limits,
             open_connections: AtomicUsize::new(0),
             accepted_connections: AtomicU64::new(0),
+            clock_offset: AtomicI64::new(0),
+            auto_approve: Mutex::new(None),
         }
+    }
+
+    /// Now on the emulator's clock, in seconds since the epoch.
+    pub(crate) fn now_secs(&self) -> u64 {
+        let offset = self.clock_offset.load(Ordering::Acquire);
+        crate::clock::now_unix().saturating_add_signed(offset)
+    }
+
+    /// Move the emulator's clock forward by `secs`; answers the new offset.
+    pub(crate) fn advance_clock(&self, secs: i64) -> i64 {
+        self.clock_offset.fetch_add(secs, Ordering::AcqRel) + secs
+    }
+
+    /// Seconds the emulator's clock runs ahead of the system clock.
+    pub(crate) fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Acquire)
+    }
+
+    /// The automatic answer of the authorize endpoint, if any.
+    pub(crate) fn auto_approve(&self) -> Option<AutoApprove> {
+        self.auto_approve
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Set or clear the automatic answer of the authorize endpoint.
+    pub(crate) fn set_auto_approve(&self, a: Option<AutoApprove>) {
+        *self
+            .auto_approve
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = a;
     }
 
     /// Run `f` under the write lock, then persist before returning when the generation

@@ -17,10 +17,26 @@ impl World {
     /// in a seed (or with [`World::add_token`]) maps to its identity set and scopes;
     /// any other token maps to [`default_identity_for_token`] with the `all` scope,
     /// unless `policy.strict_tokens`, which answers 401 `INVALID_TOKEN`.
+    ///
+    /// Tokens issued by the emulated Auth are judged at time 0 here (never expired);
+    /// [`World::authenticate_at`] judges them on a clock.
     pub fn authenticate(
         &self,
         authorization: Option<&[u8]>,
         policy: &Policy,
+    ) -> Result<Caller, ApiResponse> {
+        self.authenticate_at(authorization, policy, 0)
+    }
+
+    /// Like [`World::authenticate`], at `now` (seconds since the epoch on the emulator's
+    /// clock): an access token issued by the emulated Auth maps to its identity and
+    /// scopes while it is active; once expired or revoked (or for a refresh token used
+    /// as a bearer token) it answers 401 `INVALID_TOKEN`, strict tokens or not.
+    pub fn authenticate_at(
+        &self,
+        authorization: Option<&[u8]>,
+        policy: &Policy,
+        now: u64,
     ) -> Result<Caller, ApiResponse> {
         let malformed = || {
             resp::auth_error(
@@ -40,6 +56,16 @@ impl World {
         }
         if let Some(t) = self.tokens.get(&token_fingerprint(token)) {
             return Ok(self.caller_with_scopes(t.identity, t.scopes.clone()));
+        }
+        match self.issued_for_groups(token, now) {
+            Some(Ok(t)) => return Ok(self.caller_with_scopes(t.identity, t.scopes.clone())),
+            Some(Err(())) => {
+                return Err(resp::auth_error(
+                    ErrorCode::InvalidToken,
+                    "The bearer token has expired or was revoked.",
+                ));
+            }
+            None => {}
         }
         if policy.strict_tokens {
             return Err(resp::auth_error(
@@ -110,14 +136,8 @@ impl World {
         let mut changed = false;
         for id in &caller.identities {
             if !self.identities.contains_key(id) {
-                self.identities.insert(
-                    *id,
-                    IdentityRec {
-                        username: default_username(id),
-                        allow_add: None,
-                        links: Vec::new(),
-                    },
-                );
+                self.identities
+                    .insert(*id, IdentityRec::new(default_username(id)));
                 changed = true;
             }
         }
@@ -134,11 +154,7 @@ impl World {
         }
         let id = default_identity_for_token(token);
         if let std::collections::btree_map::Entry::Vacant(e) = self.identities.entry(id) {
-            e.insert(IdentityRec {
-                username: default_username(&id),
-                allow_add: None,
-                links: Vec::new(),
-            });
+            e.insert(IdentityRec::new(default_username(&id)));
             self.touch();
         }
         id

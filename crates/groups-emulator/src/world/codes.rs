@@ -44,7 +44,7 @@ error_codes! {
     AuthenticationError => "AUTHENTICATION_ERROR",
         "401 (service): Authorization header missing or not `Bearer <token>`.";
     InvalidToken => "INVALID_TOKEN",
-        "401 (service): unknown token while strict_tokens is on.";
+        "401 (service): unknown token while strict_tokens is on, or a token the emulator's Auth issued that has expired or was revoked.";
     NotFound => "NOT_FOUND",
         "404: no such group, subscription or route (also a group id that is not a UUID).";
     MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -123,6 +123,24 @@ error_codes! {
         "400 on PUT /_emulator/state: the state document was refused (the world is unchanged).";
     InvalidFault => "INVALID_FAULT",
         "422 on POST /_emulator/faults: a fault rule is not valid.";
+    // Globus Auth: the `error` of an OAuth2 error body `{"error", "error_description"}`
+    // (also the `code` of the REST API's `errors[]`)
+    OauthInvalidGrant => "invalid_grant",
+        "400 on Auth's token endpoint (service): a code or refresh token that is unknown, used, expired or revoked, a PKCE verifier that does not match, or a redirect_uri or client other than the authorize request's.";
+    OauthInvalidClient => "invalid_client",
+        "401 on Auth (service): a wrong client secret, an unknown client while strict clients are on, or a call that needs a confidential client without its credentials.";
+    OauthUnsupportedGrantType => "unsupported_grant_type",
+        "400 on Auth's token endpoint (service): a grant_type the emulator does not serve.";
+    OauthInvalidScope => "invalid_scope",
+        "400 on Auth (service): no scope, or a scope of no known resource server.";
+    OauthInvalidRequest => "invalid_request",
+        "400 on Auth (service): a parameter missing, repeated, malformed or too long, or a body too large.";
+    OauthAccessDenied => "access_denied",
+        "in the authorize redirect (service): the tester denied consent.";
+    OauthInvalidToken => "invalid_token",
+        "401 on Auth's userinfo and REST API: the bearer token is missing, unknown, expired or revoked.";
+    OauthInsufficientScope => "insufficient_scope",
+        "403 on Auth's userinfo: the token does not carry the openid scope.";
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ mod codes;
 mod groups;
 mod ids;
 mod invariants;
+mod oauth;
 mod prefs;
 mod render;
 pub(crate) mod resp;
@@ -105,10 +106,14 @@ mod tests;
 
 pub use codes::{ERROR_CODES, ErrorCode};
 pub use ids::{default_identity_for_token, default_username, identity_id_for_username};
+pub use oauth::{
+    ACCESS_TOKEN_SECS, AUTH_RESOURCE_SERVER, AutoApprove, CODE_SECS, Decision, REFRESH_TOKEN_SECS,
+};
+pub(crate) use oauth::{AuthEnv, is_auth_path};
 pub use route::Prepared;
 pub use seed::{
-    Seed, SeedConnector, SeedError, SeedGroup, SeedIdentity, SeedMembership, SeedPolicies,
-    SeedSubscription, SeedToken,
+    Seed, SeedClient, SeedClientType, SeedConnector, SeedError, SeedGroup, SeedIdentity,
+    SeedMembership, SeedPolicies, SeedSubscription, SeedToken,
 };
 pub(crate) use store::StateError;
 pub use store::World;

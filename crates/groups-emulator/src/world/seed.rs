@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ids::{default_username, token_fingerprint};
+use super::oauth::ClientRec;
 use super::state::{
     ConnectorRec, GroupRec, IdentityRec, MembershipRec, SIGNUP_FIELDS, SubscriptionRec, TokenRec,
 };
@@ -80,6 +81,73 @@ pub struct Seed {
     pub groups: Vec<SeedGroup>,
     /// Subscriptions and the groups that provide them.
     pub subscriptions: Vec<SeedSubscription>,
+    /// OAuth2 clients of the emulated Globus Auth.
+    pub clients: Vec<SeedClient>,
+    /// When true, the emulated Auth accepts only the declared clients and secrets
+    /// (the same as the `strict_clients` policy). Absent leaves the world's setting.
+    pub strict_clients: Option<bool>,
+}
+
+/// An OAuth2 client of a seed. Its `Debug` never shows the secret.
+///
+/// ```
+/// use groups_emulator::world::{Seed, World};
+///
+/// let seed: Seed = serde_json::from_str(r#"{
+///   "clients": [
+///     {"id": "6a3bd9e8-0000-4000-8000-000000000001", "client_type": "confidential",
+///      "secret": "s3cret", "identity": "00000000-0000-4000-8000-000000000001"},
+///     {"id": "6a3bd9e8-0000-4000-8000-000000000002", "client_type": "native",
+///      "redirect_uris": ["http://127.0.0.1:8080/callback"]}
+///   ],
+///   "strict_clients": true
+/// }"#).unwrap();
+/// let mut world = World::new();
+/// world.load_seed(seed).unwrap();
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedClient {
+    /// The client id (a UUID in Globus; any non-empty string without whitespace here).
+    pub id: String,
+    /// `native` or `confidential` (default: confidential when a secret is given, else native).
+    #[serde(default)]
+    pub client_type: Option<SeedClientType>,
+    /// The secret of a confidential client.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Allowed redirect URIs (for a native client, a loopback one allows any port).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// The identity the client acts as under client credentials (default: its own).
+    #[serde(default)]
+    pub identity: Option<IdentityId>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl fmt::Debug for SeedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedClient")
+            .field("id", &self.id)
+            .field("client_type", &self.client_type)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("redirect_uris", &self.redirect_uris)
+            .field("identity", &self.identity)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The kind of a seeded OAuth2 client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedClientType {
+    /// A public client (no secret; PKCE).
+    Native,
+    /// A client with a secret (HTTP Basic).
+    Confidential,
 }
 
 /// An identity of a seed.
@@ -97,6 +165,15 @@ pub struct SeedIdentity {
     /// The `allow_add` preference (unset allows).
     #[serde(default)]
     pub allow_add: Option<bool>,
+    /// Display name (Auth's `name`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email address (Auth's `email`).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Organization (Auth's `organization`).
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 /// A token of a seed. Its `Debug` never shows the token.
@@ -297,16 +374,24 @@ impl World {
 
     fn apply_seed(&mut self, seed: Seed) -> Result<(), SeedError> {
         for i in seed.identities {
-            let rec = self.identities.entry(i.id).or_insert_with(|| IdentityRec {
-                username: default_username(&i.id),
-                allow_add: None,
-                links: Vec::new(),
-            });
+            let rec = self
+                .identities
+                .entry(i.id)
+                .or_insert_with(|| IdentityRec::new(default_username(&i.id)));
             if let Some(u) = i.username {
                 rec.username = u;
             }
             if i.allow_add.is_some() {
                 rec.allow_add = i.allow_add;
+            }
+            if i.name.is_some() {
+                rec.name = i.name;
+            }
+            if i.email.is_some() {
+                rec.email = i.email;
+            }
+            if i.organization.is_some() {
+                rec.organization = i.organization;
             }
             for l in &i.linked {
                 if !rec.links.contains(l) && *l != i.id {
@@ -329,6 +414,10 @@ impl World {
                     scopes: t.scopes.unwrap_or_else(|| vec![SCOPE_ALL.to_owned()]),
                 },
             );
+        }
+        self.apply_seed_clients(seed.clients)?;
+        if let Some(strict) = seed.strict_clients {
+            self.auth.strict_clients = strict;
         }
         for sg in seed.groups {
             let gid = match sg.id {
@@ -434,6 +523,54 @@ impl World {
                             )
                         })
                         .collect(),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+impl World {
+    fn apply_seed_clients(&mut self, clients: Vec<SeedClient>) -> Result<(), SeedError> {
+        for c in clients {
+            if c.id.is_empty() || c.id.len() > 256 || c.id.chars().any(char::is_whitespace) {
+                return err("a client id is empty, too long or contains whitespace".to_owned());
+            }
+            let confidential = match c.client_type {
+                Some(SeedClientType::Confidential) => true,
+                Some(SeedClientType::Native) => false,
+                None => c.secret.is_some(),
+            };
+            if confidential && c.secret.as_deref().is_none_or(str::is_empty) {
+                return err(format!(
+                    "client {}: a confidential client needs a secret",
+                    c.id
+                ));
+            }
+            if !confidential && c.secret.is_some() {
+                return err(format!("client {}: a native client has no secret", c.id));
+            }
+            if let Some(uri) = c
+                .redirect_uris
+                .iter()
+                .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+            {
+                return err(format!(
+                    "client {}: redirect URI {uri:?} is not http(s)",
+                    c.id
+                ));
+            }
+            if let Some(id) = c.identity {
+                self.ensure_identity(id);
+            }
+            self.auth.clients.insert(
+                c.id,
+                ClientRec {
+                    confidential,
+                    secret_fingerprint: c.secret.as_deref().map(token_fingerprint),
+                    redirect_uris: c.redirect_uris,
+                    identity: c.identity,
+                    name: c.name.unwrap_or_default(),
                 },
             );
         }

@@ -267,7 +267,7 @@ impl GroupRec {
 }
 
 /// One identity of the registry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct IdentityRec {
     pub(super) username: String,
@@ -277,6 +277,32 @@ pub(super) struct IdentityRec {
     /// Declared links to other identities (symmetric; closure computed on rebuild).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) links: Vec<IdentityId>,
+    /// Display name (Auth's `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
+    /// Email address (Auth's `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) email: Option<String>,
+    /// Organization (Auth's `organization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) organization: Option<String>,
+    /// True for an identity created by an identities lookup with `provision=true`
+    /// (status `unused` until it logs in).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) unused: bool,
+    /// True for the identity of an OAuth client (identity type `client`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) client: bool,
+}
+
+impl IdentityRec {
+    /// A plain login identity with only a username.
+    pub(super) fn new(username: String) -> Self {
+        IdentityRec {
+            username,
+            ..IdentityRec::default()
+        }
+    }
 }
 
 /// A seeded token (keyed in the world by a one-way fingerprint, never the token).

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ids::{default_username, group_id_for_counter, identity_id_for_username};
+use super::oauth::AuthState;
 use super::state::{GroupRec, IdentityRec, Indexes, SubscriptionRec, TokenRec};
 use super::vocab::Status;
 
@@ -43,6 +44,8 @@ pub struct World {
     pub(super) subscriptions: BTreeMap<SubscriptionId, SubscriptionRec>,
     pub(super) group_counter: u64,
     pub(super) generation: u64,
+    /// Globus Auth: clients, codes and issued tokens (fingerprints only).
+    pub(super) auth: AuthState,
     #[serde(skip)]
     pub(super) idx: Indexes,
 }
@@ -57,6 +60,8 @@ struct WorldData {
     subscriptions: BTreeMap<SubscriptionId, SubscriptionRec>,
     group_counter: u64,
     generation: u64,
+    #[serde(default)]
+    auth: AuthState,
 }
 
 impl TryFrom<WorldData> for World {
@@ -73,6 +78,7 @@ impl TryFrom<WorldData> for World {
             subscriptions: d.subscriptions,
             group_counter: d.group_counter,
             generation: d.generation,
+            auth: d.auth,
             idx: Indexes::default(),
         };
         w.rebuild();
@@ -108,6 +114,8 @@ impl fmt::Debug for World {
             .field("tokens", &self.tokens.len())
             .field("groups", &self.groups.len())
             .field("subscriptions", &self.subscriptions.len())
+            .field("auth_clients", &self.auth.clients.len())
+            .field("issued_tokens", &self.auth.tokens.len())
             .field("generation", &self.generation)
             .finish()
     }
@@ -144,11 +152,7 @@ impl World {
         self.identities
             .entry(id)
             .and_modify(|r| r.username = username.to_owned())
-            .or_insert_with(|| IdentityRec {
-                username: username.to_owned(),
-                allow_add: None,
-                links: Vec::new(),
-            });
+            .or_insert_with(|| IdentityRec::new(username.to_owned()));
         self.touch();
         id
     }
@@ -178,11 +182,9 @@ impl World {
 
     /// Register `id` with a default username unless it is known.
     pub(super) fn ensure_identity(&mut self, id: IdentityId) {
-        self.identities.entry(id).or_insert_with(|| IdentityRec {
-            username: default_username(&id),
-            allow_add: None,
-            links: Vec::new(),
-        });
+        self.identities
+            .entry(id)
+            .or_insert_with(|| IdentityRec::new(default_username(&id)));
     }
 
     /// Ids of every group, sorted.

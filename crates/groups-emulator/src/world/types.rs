@@ -87,6 +87,9 @@ pub struct Policy {
     /// Honour token scopes (default true): writes need `all`, reads need `all` or
     /// `view_my_groups_and_memberships`. Unseeded tokens carry `all`.
     pub enforce_scopes: bool,
+    /// Globus Auth accepts only the clients (and secrets) the seed declares; otherwise
+    /// an unknown client id is accepted with any secret (401 `invalid_client` when on).
+    pub strict_clients: bool,
 }
 
 impl Default for Policy {
@@ -95,6 +98,7 @@ impl Default for Policy {
             strict_tokens: false,
             strict_identities: false,
             enforce_scopes: true,
+            strict_clients: false,
         }
     }
 }
