@@ -327,6 +327,16 @@ mod tests {
             Some(1.3),
             "10k/1k",
         );
+        assert_eq!(r.met, Some(false));
+        let r = Row::new(
+            "5c",
+            "x",
+            Measure::new(1.0, "µs"),
+            "1k",
+            None,
+            Some(1.3),
+            "10k/1k",
+        );
         assert_eq!((r.goal.is_none(), r.met), (true, None));
         let r = Row::new("6", "x", Measure::new(1.0, "MiB"), "b", None, None, "");
         assert_eq!(r.met, None);
@@ -343,8 +353,12 @@ mod tests {
         assert_eq!(text("3a").as_deref(), Some("≥ 5×"));
         assert_eq!(text("3d").as_deref(), Some("≥ 1×"));
         assert_eq!(text("6").as_deref(), Some("< 2×"));
+        assert_eq!(text("4a").as_deref(), Some("≥ 0.5×"));
+        assert_eq!(text("4c").as_deref(), Some("≥ 10×"));
+        assert_eq!(text("5a").as_deref(), Some("≤ 1.2×"));
+        assert_eq!(text("5b").as_deref(), Some("≤ 1.2×"));
         assert_eq!(text("2a-js"), None);
-        assert_eq!(text("4a"), None);
+        assert_eq!(text("4b"), None);
     }
 
     #[test]
@@ -379,7 +393,7 @@ mod tests {
                 "",
             ),
             Row::new(
-                "4a",
+                "4b",
                 "rps",
                 Measure::new(1.0, "req/s"),
                 "minimal",
