@@ -17,7 +17,7 @@
 //! identities lookup are plain resource calls: they build no
 //! `Authorization`, and the token provider running them supplies it.
 //!
-//! Failures parse into [`AuthError`](super::error::AuthError) (as
+//! Failures parse into [`AuthError`] (as
 //! [`GroupsError::Auth`]). A token answer that does not parse is an
 //! unexpected-response error that never carries the body, since the body
 //! holds tokens.
