@@ -625,10 +625,10 @@ impl World {
             .get(client_id)
             .and_then(|c| c.identity)
             .unwrap_or_else(|| own_identity(client_id));
-        if !self.identities.contains_key(&id) {
+        if let std::collections::btree_map::Entry::Vacant(e) = self.identities.entry(id) {
             let mut rec = IdentityRec::new(format!("{client_id}@clients.auth.globus.org"));
             rec.client = true;
-            self.identities.insert(id, rec);
+            e.insert(rec);
             self.touch();
         }
         id
@@ -1252,12 +1252,11 @@ impl World {
         let token = p.require("token")?;
         let fp = token_fingerprint(token);
         match self.auth.tokens.get_mut(&fp) {
-            Some(t) if t.kind == TokenKind::Access => {
-                if !t.revoked {
-                    t.revoked = true;
-                    self.touch();
-                }
+            Some(t) if t.kind == TokenKind::Access && !t.revoked => {
+                t.revoked = true;
+                self.touch();
             }
+            Some(t) if t.kind == TokenKind::Access => {}
             Some(_) => {
                 self.auth.tokens.remove(&fp);
                 self.touch();
