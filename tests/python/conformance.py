@@ -43,6 +43,10 @@ import uuid
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+# The emulator also serves Globus Auth on the same port: globus-sdk's own Auth
+# clients (token grants, id_token decoding, identities) talk to it, never to Globus.
+if os.environ.get("GLOBUS_SDK_SERVICE_URL_GROUPS"):
+    os.environ.setdefault("GLOBUS_SDK_SERVICE_URL_AUTH", os.environ["GLOBUS_SDK_SERVICE_URL_GROUPS"])
 
 import globus_sdk  # noqa: E402
 from globus_sdk import (  # noqa: E402
@@ -57,6 +61,7 @@ from globus_sdk import (  # noqa: E402
 from globus_sdk.transport import RetryConfig  # noqa: E402
 
 BASE_URL = os.environ.get("GLOBUS_SDK_SERVICE_URL_GROUPS", "")
+AUTH_URL = os.environ.get("GLOBUS_SDK_SERVICE_URL_AUTH", "")
 if not BASE_URL.startswith("http://127.0.0.1:") and not BASE_URL.startswith("http://localhost:"):
     print(f"GLOBUS_SDK_SERVICE_URL_GROUPS must point at a local emulator, got {BASE_URL!r}")
     sys.exit(2)
@@ -878,6 +883,200 @@ def scenario_retries() -> None:
     R.eq(alice.get_my_groups().data, before, "no fault left over afterwards")
 
 
+# --------------------------------------------------------------------------- Auth
+
+AUTH_CONF_ID = "5b3c0c1e-0000-4000-8000-0000000a0c01"
+AUTH_CONF_SECRET = "conformance-confidential-secret"
+AUTH_CONF_IDENTITY = "5b3c0c1e-0000-4000-8000-0000000a0c11"
+AUTH_NATIVE_ID = "5b3c0c1e-0000-4000-8000-0000000a0c02"
+AUTH_USER = "5b3c0c1e-0000-4000-8000-0000000a0001"
+AUTH_USERNAME = "ada@example.org"
+GROUPS_RS = "groups.api.globus.org"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        return None
+
+
+def _get_no_redirect(url: str) -> tuple[int, str]:
+    """GET `url` without following redirects: (status, Location header)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    try:
+        with opener.open(url, timeout=10) as resp:
+            return resp.status, resp.headers.get("Location", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location", "")
+
+
+def _query_param(url: str, name: str) -> str | None:
+    import urllib.parse
+
+    values = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get(name)
+    return values[0] if values else None
+
+
+def scenario_auth_setup() -> None:
+    """The emulated Auth on the Groups port: discovery and JWKS through globus-sdk."""
+    R.eq(AUTH_URL, BASE_URL, "GLOBUS_SDK_SERVICE_URL_AUTH points at the emulator")
+    control("seed", {
+        "identities": [
+            {"id": AUTH_USER, "username": AUTH_USERNAME, "name": "Ada", "email": AUTH_USERNAME},
+            {"id": AUTH_CONF_IDENTITY, "username": "service@example.org"},
+        ],
+        "clients": [
+            {"id": AUTH_CONF_ID, "client_type": "confidential", "secret": AUTH_CONF_SECRET,
+             "identity": AUTH_CONF_IDENTITY},
+            {"id": AUTH_NATIVE_ID, "client_type": "native"},
+        ],
+    })
+    ac = globus_sdk.AuthClient()
+    R.eq(ac.base_url, AUTH_URL, "AuthClient resolves its base URL from GLOBUS_SDK_SERVICE_URL_AUTH")
+    conf = ac.get_openid_configuration()
+    R.eq(conf["id_token_signing_alg_values_supported"], ["RS512"], "openid-configuration: RS512")
+    R.ok(str(conf["jwks_uri"]).startswith(AUTH_URL.rstrip("/")), "jwks_uri is on the emulator", conf["jwks_uri"])
+    jwk = ac.get_jwk(as_pem=False)
+    R.ok(jwk["keys"] and jwk["keys"][0]["kty"] == "RSA", "the JWKS holds an RSA key", jwk)
+    R.ok(ac.get_jwk(as_pem=True) is not None, "globus-sdk decodes the JWK to a public key")
+
+
+def scenario_auth_client_credentials() -> None:
+    cac = globus_sdk.ConfidentialAppAuthClient(AUTH_CONF_ID, AUTH_CONF_SECRET)
+    all_scope = str(globus_sdk.scopes.GroupsScopes.all)
+    tokens = cac.oauth2_client_credentials_tokens(requested_scopes=all_scope)
+    R.must(GROUPS_RS in tokens.by_resource_server, "client credentials give a Groups token", tokens.data)
+    gtok = tokens.by_resource_server[GROUPS_RS]
+    R.eq(gtok["refresh_token"], None, "client credentials give no refresh token")
+    gc = TGroupsClient(authorizer=AccessTokenAuthorizer(gtok["access_token"]),
+                       retry_config=RetryConfig(max_retries=0))
+    R.eq(whoami(gc), AUTH_CONF_IDENTITY, "the client acts as the identity its seed names")
+    made = gc.create_group({"name": "made by a confidential client"})
+    R.eq(made.http_status, 201, "a client-credentials token creates a group")
+    S["cc_group"] = made["id"]
+    S["cc_token"] = gtok["access_token"]
+
+    # ClientCredentialsAuthorizer, as services use it.
+    cca = globus_sdk.ClientCredentialsAuthorizer(cac, all_scope)
+    gc2 = TGroupsClient(authorizer=cca, retry_config=RetryConfig(max_retries=0))
+    R.ok(any(g["id"] == made["id"] for g in gc2.get_my_groups()),
+         "ClientCredentialsAuthorizer: the group is in my_groups")
+
+    # ClientApp + GroupsClient(app=...), with in-memory token storage.
+    app = globus_sdk.ClientApp(
+        "groups-conformance", client_id=AUTH_CONF_ID, client_secret=AUTH_CONF_SECRET,
+        config=globus_sdk.GlobusAppConfig(token_storage="memory"),
+    )
+    gc3 = GroupsClient(app=app, app_scopes=[globus_sdk.scopes.GroupsScopes.all])
+    R.ok(any(g["id"] == made["id"] for g in gc3.get_my_groups()), "ClientApp: my_groups works")
+    R.eq(gc3.get_group(made["id"])["name"], "made by a confidential client", "ClientApp: get_group works")
+    gc3.delete_group(made["id"])
+    R.api_error("ClientApp: the deleted group is gone", lambda: gc3.get_group(made["id"]), 404)
+
+    # A wrong secret is invalid_client (401).
+    bad = globus_sdk.ConfidentialAppAuthClient(AUTH_CONF_ID, "not-the-secret")
+    try:
+        bad.oauth2_client_credentials_tokens(requested_scopes=all_scope)
+        R.ok(False, "a wrong secret is refused")
+    except globus_sdk.AuthAPIError as err:
+        R.eq(err.http_status, 401, "wrong secret: 401")
+        R.eq((err.raw_json or {}).get("error"), "invalid_client", "wrong secret: invalid_client")
+
+
+def scenario_auth_native_login() -> None:
+    """NativeAppAuthClient with PKCE: the code comes from the authorize page (auto-approved
+    through the control plane), the id_token is decoded and checked by globus-sdk."""
+    nac = globus_sdk.NativeAppAuthClient(AUTH_NATIVE_ID)
+    scopes = ["openid", "profile", "email", str(globus_sdk.scopes.GroupsScopes.all),
+              "urn:globus:auth:scope:auth.globus.org:view_identities"]
+    nac.oauth2_start_flow(requested_scopes=scopes, refresh_tokens=True)
+    url = nac.oauth2_get_authorize_url()
+    R.ok(url.startswith(AUTH_URL.rstrip("/") + "/v2/oauth2/authorize?"), "authorize URL is on the emulator", url)
+
+    control("auth/approve", {"identity": AUTH_USERNAME, "decision": "deny"}, method="PUT")
+    status, location = _get_no_redirect(url)
+    R.eq((status, _query_param(location, "error")), (302, "access_denied"), "a denied login redirects with access_denied")
+    control("auth/approve", {"identity": AUTH_USERNAME}, method="PUT")
+    status, location = _get_no_redirect(url)
+    control("auth/approve", method="DELETE")
+    R.must(status == 302, "the auto-approved authorize URL answers 302", (status, location))
+    R.ok(location.startswith(AUTH_URL.rstrip("/") + "/v2/web/auth-code"), "redirect to the auth-code page", location)
+    R.eq(_query_param(location, "state"), "_default", "state is returned")
+    code = _query_param(location, "code")
+    R.must(bool(code), "the redirect carries a code", location)
+
+    tokens = nac.oauth2_exchange_code_for_tokens(code)
+    by_rs = tokens.by_resource_server
+    R.must(set(by_rs) == {"auth.globus.org", GROUPS_RS}, "one token per resource server", sorted(by_rs))
+    R.ok(all(tok["refresh_token"] for tok in by_rs.values()), "offline access gives refresh tokens")
+    claims = tokens.decode_id_token()
+    R.eq(claims["sub"], AUTH_USER, "decode_id_token: sub is the approved identity")
+    R.eq(claims["aud"], AUTH_NATIVE_ID, "decode_id_token: aud is the client")
+    R.eq(claims["preferred_username"], AUTH_USERNAME, "decode_id_token: preferred_username")
+    try:
+        nac.oauth2_exchange_code_for_tokens(code)
+        R.ok(False, "a used code is refused")
+    except globus_sdk.AuthAPIError as err:
+        R.eq(((err.raw_json or {}).get("error"), err.http_status), ("invalid_grant", 400), "a used code: invalid_grant")
+
+    auth_tok = by_rs["auth.globus.org"]["access_token"]
+    ac = globus_sdk.AuthClient(authorizer=AccessTokenAuthorizer(auth_tok))
+    info = ac.userinfo()
+    R.eq((info["sub"], info["preferred_username"], info["email"]), (AUTH_USER, AUTH_USERNAME, AUTH_USERNAME),
+         "userinfo")
+    ids = ac.get_identities(usernames=["nobody@example.org", AUTH_USERNAME, "service@example.org"])
+    R.eq([i["username"] for i in ids["identities"]], [AUTH_USERNAME, "service@example.org"],
+         "get_identities: request order, unknown absent")
+    R.eq(ids["identities"][0]["id"], AUTH_USER, "get_identities: the id")
+    prov = ac.get_identities(usernames="fresh@example.org", provision=True)
+    R.eq(prov["identities"][0]["status"], "unused", "get_identities(provision=True) creates an unused identity")
+    by_id = ac.get_identities(ids=[AUTH_USER])
+    R.eq([i["username"] for i in by_id["identities"]], [AUTH_USERNAME], "get_identities(ids=...)")
+
+    # RefreshTokenAuthorizer: renews after the emulator clock moves past the expiry.
+    g = by_rs[GROUPS_RS]
+    refreshed: list[t.Any] = []
+    rta = globus_sdk.RefreshTokenAuthorizer(
+        g["refresh_token"], nac, access_token=g["access_token"], expires_at=g["expires_at_seconds"],
+        on_refresh=refreshed.append,
+    )
+    gc = TGroupsClient(authorizer=rta, retry_config=RetryConfig(max_retries=2))
+    R.eq(whoami(gc), AUTH_USER, "RefreshTokenAuthorizer: Groups sees the logged-in identity")
+    R.eq(refreshed, [], "no refresh while the token is valid")
+    S["native_groups_token"] = g["access_token"]
+    S["native_refresh_token"] = g["refresh_token"]
+    clock = control("clock", {"advance_secs": 172_800 + 60})
+    R.ok(clock["offset_secs"] >= 172_860, "the emulator clock moved", clock)
+    stale = TGroupsClient(authorizer=AccessTokenAuthorizer(g["access_token"]), retry_config=RetryConfig(max_retries=0))
+    R.api_error("an expired issued token gets 401", lambda: stale.get_my_groups(), 401)
+    R.eq(whoami(gc), AUTH_USER, "RefreshTokenAuthorizer renews on 401 and the call succeeds")
+    R.eq(len(refreshed), 1, "one refresh happened")
+    if refreshed:
+        new = refreshed[0].by_resource_server[GROUPS_RS]
+        R.ok(new["refresh_token"] and new["refresh_token"] != g["refresh_token"], "the refresh token rotated")
+    try:
+        nac.oauth2_refresh_token(g["refresh_token"])
+        R.ok(False, "the rotated-out refresh token is refused")
+    except globus_sdk.AuthAPIError as err:
+        R.eq((err.raw_json or {}).get("error"), "invalid_grant", "the old refresh token: invalid_grant")
+    S["native_live_token"] = rta.access_token
+
+
+def scenario_auth_introspect_revoke() -> None:
+    cac = globus_sdk.ConfidentialAppAuthClient(AUTH_CONF_ID, AUTH_CONF_SECRET)
+    live = S["native_live_token"]
+    intro = cac.oauth2_token_introspect(live)
+    R.eq((intro["active"], intro["sub"], intro["client_id"]), (True, AUTH_USER, AUTH_NATIVE_ID),
+         "introspect: an active token")
+    R.ok(str(globus_sdk.scopes.GroupsScopes.all) in intro["scope"].split(), "introspect: its scope", intro.data)
+    R.eq(cac.oauth2_token_introspect("never-issued")["active"], False, "introspect: unknown token inactive")
+    nac = globus_sdk.NativeAppAuthClient(AUTH_NATIVE_ID)
+    R.eq(nac.oauth2_revoke_token(live)["active"], False, "revoke answers active: false")
+    R.eq(cac.oauth2_token_introspect(live)["active"], False, "introspect after revoke: inactive")
+    gone = TGroupsClient(authorizer=AccessTokenAuthorizer(live), retry_config=RetryConfig(max_retries=0))
+    R.api_error("a revoked token gets 401 from Groups", lambda: gone.get_my_groups(), 401)
+    R.eq(nac.oauth2_revoke_token("never-issued")["active"], False, "revoking an unknown token is fine")
+
+
 def scenario_coverage() -> None:
     missing_c = [m for m in CLIENT_METHODS if ("client", m) not in CALLED]
     missing_m = [m for m in MANAGER_METHODS if ("manager", m) not in CALLED]
@@ -901,6 +1100,10 @@ SCENARIOS = [
     scenario_request_shapes,
     scenario_delete,
     scenario_retries,
+    scenario_auth_setup,
+    scenario_auth_client_credentials,
+    scenario_auth_native_login,
+    scenario_auth_introspect_revoke,
     scenario_coverage,
 ]
 
@@ -924,7 +1127,7 @@ def main() -> int:
             pass  # already counted; later checks of this scenario depend on it
         except KeyError as err:
             R.ok(False, f"skipped: needs {err} from an earlier scenario that failed")
-        except GroupsAPIError as err:
+        except globus_sdk.GlobusAPIError as err:
             R.ok(False, f"unexpected API error {err.http_status} {err.code}: {err.text[:300]}{_where(err)}")
         except (globus_sdk.NetworkError, urllib.error.URLError) as err:
             R.ok(False, f"cannot reach the emulator: {type(err).__name__}: {err}{_where(err)}")
