@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use groups_core::auth::{AccessTokenProvider, SecretString, TokenProvider};
+use groups_core::auth::{
+    AccessTokenProvider, ClientCredentialsProvider, OAuthClient, RefreshTokenProvider,
+    SecretString, TokenProvider, TokenResponse, auth_config,
+};
 use groups_core::config::{self, BaseUrl, ClientConfig, DEFAULT_HTTP_TIMEOUT, Environment};
 use groups_core::{GroupsError, RetryPolicy};
 use http::Uri;
@@ -12,11 +15,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::GroupsClient;
 use crate::env::{self, VerifySsl};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::tls::{self, Roots};
 use crate::transport::{HyperTransport, Inner, Origin, is_loopback_host};
+use crate::{AuthClient, GroupsClient};
 
 /// The default response body cap: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -33,6 +36,12 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// [`build_with_token`](HyperClientBuilder::build_with_token)) for a
 /// [`GroupsClient`], or [`build_transport`](HyperClientBuilder::build_transport)
 /// for the transport alone.
+///
+/// With Globus Auth: [`build_with_client_credentials`](Self::build_with_client_credentials)
+/// and [`build_with_refresh_token`](Self::build_with_refresh_token) give a
+/// client whose token renews itself, the token requests going through the
+/// client's own transport (one connection pool for Groups and Auth);
+/// [`build_auth_client`](Self::build_auth_client) gives the Auth calls.
 ///
 /// Defaults: 10 s connect timeout, 60 s per attempt, the core's overall
 /// deadline (120 s) and retry policy, 64 MiB response cap, idle pooled
@@ -70,6 +79,18 @@ pub struct HyperClientBuilder {
     allow_plain_http_loopback: bool,
     roots: Roots,
     accept_invalid_certs: bool,
+    client_secret: Option<SecretString>,
+    on_refresh: Option<RefreshHook>,
+}
+
+/// The `on_refresh` hook, shareable so the builder stays `Clone`.
+#[derive(Clone)]
+struct RefreshHook(Arc<dyn Fn(&TokenResponse) + Send + Sync>);
+
+impl std::fmt::Debug for RefreshHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshHook")
+    }
 }
 
 impl Default for HyperClientBuilder {
@@ -95,6 +116,8 @@ impl HyperClientBuilder {
             allow_plain_http_loopback: false,
             roots: Roots::default(),
             accept_invalid_certs: false,
+            client_secret: None,
+            on_refresh: None,
         }
     }
 
@@ -379,6 +402,140 @@ impl HyperClientBuilder {
         let config = self.build_config()?;
         let transport = self.transport_for(&config)?;
         Ok(GroupsClient::with_shared_auth(transport, config, auth))
+    }
+
+    /// The client secret of a confidential client, for
+    /// [`build_with_refresh_token`](Self::build_with_refresh_token) (which
+    /// then authenticates with HTTP Basic instead of sending `client_id` in
+    /// the body) and [`build_auth_client`](Self::build_auth_client). Never
+    /// shown in `Debug`.
+    pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// Call `hook` after every token renewal of a client built with
+    /// [`build_with_client_credentials`](Self::build_with_client_credentials)
+    /// or [`build_with_refresh_token`](Self::build_with_refresh_token), with
+    /// the answer (to persist the new tokens).
+    pub fn on_refresh(mut self, hook: impl Fn(&TokenResponse) + Send + Sync + 'static) -> Self {
+        self.on_refresh = Some(RefreshHook(Arc::new(hook)));
+        self
+    }
+
+    /// The Globus Auth configuration: the client configuration (app name,
+    /// retry policy, deadline, headers) with the Auth URL as base URL.
+    pub fn build_auth_config(&self) -> Result<ClientConfig, BuildError> {
+        let auth_url = match &self.auth_url {
+            Some(u) => u.clone(),
+            None => BaseUrl::parse(Environment::Production.auth_base_url()).map_err(|e| {
+                BuildError::new(BuildErrorKind::InvalidUrl, e.to_string()).with_source(e)
+            })?,
+        };
+        Ok(auth_config(&self.build_config()?, auth_url))
+    }
+
+    fn oauth_client(&self, client_id: impl Into<String>) -> OAuthClient {
+        match &self.client_secret {
+            Some(secret) => OAuthClient::confidential(client_id, secret.clone()),
+            None => OAuthClient::native(client_id),
+        }
+    }
+
+    /// A client whose access token comes from the client credentials grant
+    /// of a confidential client (`client_id`, `client_secret`) for `scopes`
+    /// of one resource server (for example
+    /// [`GroupsScopes::ALL`](groups_core::GroupsScopes::ALL)). The token is
+    /// fetched on the first call and renewed 60 s before it expires; the
+    /// token requests go through this client's transport and pool.
+    ///
+    /// ```
+    /// use groups_core::GroupsScopes;
+    /// use groups_hyper::HyperClientBuilder;
+    ///
+    /// let client = HyperClientBuilder::new()
+    ///     .build_with_client_credentials("client-id", "client-secret", [GroupsScopes::ALL])?;
+    /// assert!(!format!("{client:?}").contains("client-secret"));
+    /// # Ok::<(), groups_hyper::BuildError>(())
+    /// ```
+    pub fn build_with_client_credentials<S: ToString>(
+        self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Result<GroupsClient, BuildError> {
+        let client = OAuthClient::confidential(client_id, client_secret);
+        let mut provider =
+            ClientCredentialsProvider::new(self.build_auth_config()?, client, scopes).map_err(
+                |e| BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e),
+            )?;
+        if let Some(hook) = self.on_refresh.clone() {
+            provider = provider.on_refresh(move |r| (hook.0)(r));
+        }
+        self.build(provider)
+    }
+
+    /// A client whose access token is renewed with `refresh_token`: as a
+    /// native client (`client_id` in the body) or, after
+    /// [`client_secret`](Self::client_secret), as a confidential one (HTTP
+    /// Basic). A rotated refresh token replaces the old one; use
+    /// [`on_refresh`](Self::on_refresh) to persist it. The token requests
+    /// go through this client's transport and pool.
+    ///
+    /// ```
+    /// use groups_hyper::HyperClientBuilder;
+    ///
+    /// let client = HyperClientBuilder::new()
+    ///     .client_secret("client-secret")
+    ///     .on_refresh(|tokens| { let _ = tokens.first(); /* write to storage */ })
+    ///     .build_with_refresh_token("client-id", "the-refresh-token")?;
+    /// assert!(!format!("{client:?}").contains("the-refresh-token"));
+    /// # Ok::<(), groups_hyper::BuildError>(())
+    /// ```
+    pub fn build_with_refresh_token(
+        self,
+        client_id: impl Into<String>,
+        refresh_token: impl Into<SecretString>,
+    ) -> Result<GroupsClient, BuildError> {
+        let mut provider = RefreshTokenProvider::new(
+            self.build_auth_config()?,
+            self.oauth_client(client_id),
+            refresh_token,
+        );
+        if let Some(hook) = self.on_refresh.clone() {
+            provider = provider.on_refresh(move |r| (hook.0)(r));
+        }
+        self.build(provider)
+    }
+
+    /// The Globus Auth client of `client_id` (confidential after
+    /// [`client_secret`](Self::client_secret), native otherwise) over a
+    /// transport with this builder's settings.
+    pub fn build_auth_client(
+        &self,
+        client_id: impl Into<String>,
+    ) -> Result<AuthClient, BuildError> {
+        let config = self.build_auth_config()?;
+        let transport = self.transport_for(&self.build_config()?)?;
+        Ok(AuthClient::new(
+            transport,
+            config,
+            self.oauth_client(client_id),
+        ))
+    }
+
+    /// The Globus Auth client of `client_id` sharing `groups`'s transport
+    /// (one connection pool for both).
+    pub fn build_auth_client_for(
+        &self,
+        groups: &GroupsClient,
+        client_id: impl Into<String>,
+    ) -> Result<AuthClient, BuildError> {
+        Ok(AuthClient::new(
+            groups.transport().clone(),
+            self.build_auth_config()?,
+            self.oauth_client(client_id),
+        ))
     }
 
     /// Build the transport alone. Cheap to clone afterwards; build once,

@@ -79,6 +79,10 @@ pub use transport::HyperTransport;
 /// [`groups_core::GroupsClient`]).
 pub type GroupsClient = groups_core::GroupsClient<HyperTransport>;
 
+/// The Globus Auth client over [`HyperTransport`]: token grants, revoke,
+/// introspect, userinfo and identities (see [`groups_core::auth::AuthClient`]).
+pub type AuthClient = groups_core::auth::AuthClient<HyperTransport>;
+
 /// A ready client from the process environment and an access token.
 ///
 /// The Groups URL comes from `GLOBUS_SDK_SERVICE_URL_GROUPS` or
