@@ -710,7 +710,12 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     let mut de = serde_json::Deserializer::from_slice(&body);
     let result = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|err| {
-            let path = err.path().to_string();
+            // A failure in a map key can leave no segment at all: that is
+            // still the root, spelled `.` as documented.
+            let path = match err.path().to_string() {
+                p if p.is_empty() => ".".to_owned(),
+                p => p,
+            };
             (path, err.into_inner().to_string())
         })
         .and_then(|v| {
