@@ -1,6 +1,7 @@
-//! A local Globus Groups service: every endpoint of Groups API v2 with its rules,
-//! served over HTTP on loopback, as a library (for tests) and a binary
-//! (`groups-emulator serve`).
+//! A local Globus Groups service: every endpoint of Groups API v2 with its rules, and
+//! the Globus Auth endpoints its clients need, served over HTTP on loopback on one port,
+//! as a library (for tests) and a binary (`groups-emulator serve`). Point both
+//! `GLOBUS_SDK_SERVICE_URL_GROUPS` and `GLOBUS_SDK_SERVICE_URL_AUTH` at it.
 //!
 //! Where it sits: it depends only on `groups-types` (data model); the rest of the SDK
 //! (core, hyper transport, manager) is tested against it. The rules live in [`world`]
@@ -46,6 +47,33 @@
 //! - One `tracing` debug event per request: method, path, status, microseconds
 //!   (never headers, so never tokens).
 //!
+//! # Globus Auth
+//!
+//! On the same port (rules in the `world` module's Auth part):
+//!
+//! | method | path | what |
+//! | --- | --- | --- |
+//! | GET | `/.well-known/openid-configuration` | OIDC discovery; `issuer` is the emulator's base URL as the client addressed it (no trailing slash), signing algorithm `RS512` |
+//! | GET | `/jwk.json` | the JWKS: one RSA key, generated once per process at first use |
+//! | GET, POST | `/v2/oauth2/authorize` | an HTML page where the tester picks an identity (or types a username) and allows or denies; the form posts back and gets a 302 to the redirect URI with `code` (or `error=access_denied`) and `state` |
+//! | GET | `/v2/web/auth-code` | the page that shows the code (the default redirect of native clients) |
+//! | POST | `/v2/oauth2/token` | `authorization_code` (PKCE S256), `refresh_token` (rotating), `client_credentials`, `urn:globus:auth:grant_type:dependent_token` (a JSON array) |
+//! | POST | `/v2/oauth2/token/revoke`, `/introspect`, `/validate` | revoke (always `{"active": false}`), introspect (a confidential client's Basic auth), validate |
+//! | GET, POST | `/v2/oauth2/userinfo` | the identity of a token with `openid` |
+//! | GET | `/v2/api/identities` | `ids=` or `usernames=` (comma-separated, at most 100), request order, unknown ones absent, `provision=true` creates `unused` identities |
+//! | POST | `/v2/api/clients` | a confidential client from a template: `{"client": {...}, "included": {"client_credential": {"secret": ...}}}` |
+//!
+//! OAuth2 refusals are `{"error", "error_description"}`: `invalid_grant` 400,
+//! `invalid_client` 401, `unsupported_grant_type` 400, `invalid_scope` 400,
+//! `invalid_request` 400 (also for a form body above 64 KiB or more than 100 parameters).
+//! Issued access tokens work on the Groups endpoints with their scopes; once expired (on
+//! the emulator's clock) or revoked they get 401 `INVALID_TOKEN`, strict tokens or not.
+//! Clients come from the seed ([`world::SeedClient`]); without
+//! [`EmulatorBuilder::strict_clients`] (`--strict-clients`, or the seed's
+//! `strict_clients`), an unknown client id is accepted with any secret and acts as its
+//! own identity. Token values, codes and secrets are random and never logged or stored:
+//! the world keeps one-way fingerprints.
+//!
 //! # Durability
 //!
 //! With a state file ([`EmulatorBuilder::state_file`], `--state FILE`), every write that
@@ -75,11 +103,18 @@
 //! | GET | `/_emulator/faults` | | `{"pending": [fault, ...]}` |
 //! | POST | `/_emulator/faults` | one [`Fault`] or an array | adds the rules: `{"pending": [...]}`; 422 `INVALID_FAULT` / `INVALID_JSON` (also above 1000 pending rules, a path glob above 1024 bytes or a delay above 10 minutes) |
 //! | DELETE | `/_emulator/faults` | | removes every rule: `{"pending": []}` |
+//! | GET | `/_emulator/clock` | | `{"now", "now_rfc3339", "offset_secs"}`: the emulator's clock (token and code expiry, timestamps) |
+//! | POST | `/_emulator/clock` | `{"advance_secs": N}` (0 to ten years) | moves the clock forward; answers as GET (422 `INVALID_JSON` otherwise). A reset does not move it back |
+//! | GET | `/_emulator/auth/approve` | | `{"auto_approve": {"identity", "decision"} or null}` |
+//! | PUT, POST | `/_emulator/auth/approve` | `{"identity": "<id or username>", "decision": "allow" or "deny"}` | the authorize endpoint answers at once with the 302 (a code for that identity, or `access_denied`) instead of its page, until DELETE |
+//! | DELETE | `/_emulator/auth/approve` | | shows the page again: `{"auto_approve": null}` |
+//! | GET | `/_emulator/auth/tokens` | | `{"now", "tokens": [{"fingerprint", "kind", "client_id", "identity", "scopes", "resource_server", "issued_at", "expires_at", "revoked", "active"}]}` (never token values) |
 //!
 //! Other methods on those paths get 405, other paths under the prefix 404.
 //! The same operations exist in the library API: [`Emulator::reset`],
 //! [`Emulator::load_seed`], [`Emulator::dump_state`], [`Emulator::inject`],
-//! [`Emulator::clear_faults`], [`Emulator::with_world`].
+//! [`Emulator::clear_faults`], [`Emulator::with_world`], [`Emulator::advance_clock`],
+//! [`Emulator::set_auto_approve`].
 //!
 //! Fault rule JSON (details on [`Fault`]):
 //!

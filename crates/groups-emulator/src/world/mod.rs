@@ -26,6 +26,34 @@
 //!   written by `Serialize` loads back into an equal world, and a document with unknown
 //!   keys, a group without an active admin or a parent cycle is refused.
 //!
+//! # Globus Auth
+//! The Auth part (clients, codes, issued tokens) lives in the same world, so a state
+//! document holds it too. Its token values come from the server (random), and only
+//! their one-way fingerprints are kept. Rules:
+//! * A token answer holds one token per resource server: the first at the top level,
+//!   the others in `other_tokens`. A refresh token comes only with `access_type=offline`
+//!   (authorization code, dependent token) or on a refresh (rotation: the old refresh
+//!   token stops working at once), never for client credentials. An `id_token` comes
+//!   only from an authorization code whose scopes hold `openid`.
+//! * Access tokens live [`ACCESS_TOKEN_SECS`], refresh tokens [`REFRESH_TOKEN_SECS`],
+//!   codes [`CODE_SECS`], all on the emulator's clock. Codes are single-use: the first
+//!   exchange consumes the code, whether it succeeds or not.
+//! * Unknown clients (not in the seed) are accepted with any secret, unless strict
+//!   clients are on; a client acts as its own identity (its id when the id is a UUID,
+//!   else a UUIDv5 of it) or as the identity its [`SeedClient`] names.
+//! * A public (native) client must send a PKCE `code_challenge` (S256); its redirect
+//!   URI may be the emulator's own `/v2/web/auth-code` page, and for a registered
+//!   loopback redirect any port is accepted (RFC 8252). An unknown client in non-strict
+//!   mode may redirect to any loopback URI. A confidential client gets only its
+//!   registered redirect URIs.
+//! * Scopes map to resource servers: `openid`, `profile`, `email` to `auth.globus.org`,
+//!   `urn:globus:auth:scope:<rs>:<name>` and `https://auth.globus.org/scopes/<rs>/<name>`
+//!   to `<rs>`; any other scope is `invalid_scope`.
+//! * Revoking an access token keeps it on record as revoked (so Groups answers 401 for
+//!   it, not a default identity); revoking a refresh token forgets it.
+//! * At most 100,000 issued tokens, 10,000 pending codes and 10,000 clients are kept
+//!   (expired and revoked tokens go first).
+//!
 //! # Limits on one request
 //! So that every accepted request has a bounded cost:
 //! * a batch holds at most [`MAX_BATCH_ITEMS`] items over all its verbs; a larger one

@@ -688,7 +688,7 @@ impl World {
                     scopes: rs_scopes.clone(),
                     resource_server: rs.clone(),
                     issued_at: now,
-                    expires_at: now + ACCESS_TOKEN_SECS,
+                    expires_at: now.saturating_add(ACCESS_TOKEN_SECS),
                     revoked: false,
                     seq,
                 },
@@ -713,7 +713,7 @@ impl World {
                         scopes: rs_scopes.clone(),
                         resource_server: rs.clone(),
                         issued_at: now,
-                        expires_at: now + REFRESH_TOKEN_SECS,
+                        expires_at: now.saturating_add(REFRESH_TOKEN_SECS),
                         revoked: false,
                         seq,
                     },
@@ -726,6 +726,10 @@ impl World {
             }
             docs.push(doc);
         }
+        if docs.is_empty() {
+            // Only a state document holding a token without scopes gets here.
+            return Err(invalid_scope("The grant holds no scope."));
+        }
         let mut top = docs.remove(0);
         if with_id_token && scopes.iter().any(|s| base_scope(s) == "openid") {
             let at_hash = first_access.as_deref().map(|a| {
@@ -736,7 +740,7 @@ impl World {
             claims["iss"] = json!(env.issuer);
             claims["aud"] = json!(client_id);
             claims["iat"] = json!(now);
-            claims["exp"] = json!(now + ACCESS_TOKEN_SECS);
+            claims["exp"] = json!(now.saturating_add(ACCESS_TOKEN_SECS));
             claims["at_hash"] = json!(at_hash);
             let Some(jwt) = (env.sign_jwt)(&claims) else {
                 return Err(super::resp::internal("The emulator has no signing key."));
@@ -1054,7 +1058,7 @@ impl World {
                 identity,
                 code_challenge: challenge.map(str::to_owned),
                 offline,
-                expires_at: env.now + CODE_SECS,
+                expires_at: env.now.saturating_add(CODE_SECS),
             },
         );
         self.touch();

@@ -49,3 +49,47 @@ fn seeded_tokens_map_to_identity_sets() {
     assert_eq!(t.w.username(&id(1)), "alice@x.org");
     assert!(format!("{:?}", t.w).find("alice").is_none());
 }
+
+#[test]
+fn auth_state_round_trips_and_refuses_unknown_keys() {
+    let mut t = T::new();
+    let seed: Seed = serde_json::from_value(json!({
+        "clients": [{"id": "c1", "secret": "s1", "identity": id(9)},
+                    {"id": "n1", "client_type": "native", "redirect_uris": ["http://127.0.0.1:5/cb"]}],
+        "strict_clients": true
+    }))
+    .unwrap();
+    t.w.load_seed(seed).unwrap();
+    let state = serde_json::to_value(&t.w).unwrap();
+    assert_eq!(state["auth"]["strict_clients"], true);
+    assert!(
+        !state.to_string().contains("\"s1\""),
+        "the secret is kept as a fingerprint"
+    );
+    let back: World = serde_json::from_value(state.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), state);
+    let mut bad = state.clone();
+    bad["auth"]["bogus"] = json!(1);
+    assert!(serde_json::from_value::<World>(bad).is_err());
+    let mut bad = state;
+    bad["auth"]["clients"]["c1"]["secret"] = json!("plain");
+    assert!(serde_json::from_value::<World>(bad).is_err());
+    // A state without Auth (an older file) still loads.
+    let mut old = serde_json::to_value(World::new()).unwrap();
+    old.as_object_mut().unwrap().remove("auth");
+    assert!(serde_json::from_value::<World>(old).is_ok());
+    // Refused client seeds leave the world unchanged.
+    for bad in [
+        json!({"clients": [{"id": "", "secret": "x"}]}),
+        json!({"clients": [{"id": "c", "client_type": "confidential"}]}),
+        json!({"clients": [{"id": "c", "client_type": "native", "secret": "x"}]}),
+        json!({"clients": [{"id": "c", "redirect_uris": ["ftp://x"]}]}),
+    ] {
+        let seed: Seed = serde_json::from_value(bad.clone()).unwrap();
+        assert!(t.w.load_seed(seed).is_err(), "{bad}");
+    }
+    let seed: Seed =
+        serde_json::from_value(json!({"clients": [{"id": "c9", "secret": "hidden-value"}]}))
+            .unwrap();
+    assert!(!format!("{seed:?}").contains("hidden-value"));
+}
