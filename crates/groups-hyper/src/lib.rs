@@ -54,6 +54,27 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # With Globus Auth
+//!
+//! A client whose token renews itself (client credentials of a
+//! confidential client, or a refresh token), the token requests going
+//! through the same transport and connection pool as the Groups calls:
+//!
+//! ```no_run
+//! use groups_core::GroupsScopes;
+//! use groups_hyper::HyperClientBuilder;
+//!
+//! # async fn run() -> Result<(), groups_core::GroupsError> {
+//! let service = HyperClientBuilder::from_env()?
+//!     .build_with_client_credentials("client-id", "client-secret", [GroupsScopes::ALL])?;
+//! let user = HyperClientBuilder::from_env()?
+//!     .on_refresh(|tokens| { /* persist tokens.first() */ let _ = tokens; })
+//!     .build_with_refresh_token("native-client-id", "a-refresh-token")?;
+//! let auth = HyperClientBuilder::from_env()?.build_auth_client_for(&user, "native-client-id")?;
+//! let who = auth.get_identities_by_usernames(["someone@example.org"]).bearer("a-user-token").await?;
+//! # let _ = (service, who); Ok(()) }
+//! ```
+//!
 //! [`Transport`]: groups_core::transport::Transport
 //! [`TransportError`]: groups_core::transport::TransportError
 //! [`TransportErrorKind`]: groups_core::transport::TransportErrorKind

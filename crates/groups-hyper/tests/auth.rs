@@ -209,6 +209,10 @@ async fn token_requests_keep_secrets_out_of_trace_logs() {
         logs.contains("/v2/oauth2/token"),
         "the token requests were traced"
     );
+    assert!(
+        logs.contains("oauth2_refresh_token"),
+        "named after their operation"
+    );
     let shown = format!("{e} {e:?} {client:?} {logs}");
     for secret in [
         "SECRET-CANARY",

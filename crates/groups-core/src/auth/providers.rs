@@ -52,7 +52,7 @@ use super::{AuthPoll, SecretString, TokenProvider, TokenTicket, bearer_header};
 use crate::config::ClientConfig;
 use crate::error::GroupsError;
 use crate::operation::Operation;
-use crate::transport::{Instant, TransportError, TransportErrorKind};
+use crate::transport::{Instant, RequestMeta, TransportError, TransportErrorKind};
 
 /// A token is renewed once `now` reaches this long before its expiry.
 pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
@@ -111,7 +111,7 @@ struct Renewer {
 
 impl Renewer {
     fn token_request(&self, st: &State) -> Result<http::Request<Bytes>, GroupsError> {
-        match &self.grant {
+        let (mut request, name) = match &self.grant {
             Grant::Refresh => {
                 let rt = st.refresh_token.as_ref().ok_or_else(|| {
                     GroupsError::from(AuthError::new(
@@ -119,13 +119,20 @@ impl Renewer {
                         "no refresh token",
                     ))
                 })?;
-                RefreshTokenGrant::new(&self.client, rt.clone()).build_request(&self.auth)
+                (
+                    RefreshTokenGrant::new(&self.client, rt.clone()).build_request(&self.auth)?,
+                    RefreshTokenGrant::NAME,
+                )
             }
-            Grant::ClientCredentials { scopes } => {
+            Grant::ClientCredentials { scopes } => (
                 ClientCredentialsGrant::new(&self.client, scopes.split(' '))
-                    .build_request(&self.auth)
-            }
-        }
+                    .build_request(&self.auth)?,
+                ClientCredentialsGrant::NAME,
+            ),
+        };
+        // Transports name the operation in their traces.
+        request.extensions_mut().insert(RequestMeta::new(name));
+        Ok(request)
     }
 
     fn poll(&self, now: Instant) -> AuthPoll {
