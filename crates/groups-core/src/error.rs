@@ -306,13 +306,14 @@ impl GroupsError {
         }
     }
 
-    /// Whether a time limit ended the call: a transport timeout or the
-    /// overall deadline.
+    /// Whether a time limit ended the call: a transport timeout (also of a
+    /// token request) or the overall deadline.
     pub fn is_timeout(&self) -> bool {
         match self {
             GroupsError::DeadlineExceeded { .. } => true,
             GroupsError::RetriesExhausted { last, .. } => last.is_timeout(),
             GroupsError::Transport(e) => e.kind() == TransportErrorKind::Timeout,
+            GroupsError::Auth(e) => e.transport_kind() == Some(TransportErrorKind::Timeout),
             _ => false,
         }
     }

@@ -18,7 +18,7 @@
 //! | --- | --- |
 //! | [`config`] | [`Environment`], [`BaseUrl`] resolution (explicit > `GLOBUS_SDK_SERVICE_URL_GROUPS` > `GLOBUS_SDK_ENVIRONMENT` > production), [`ClientConfig`] and default headers |
 //! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
-//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`]; the Globus Auth half: [`AuthClient`](auth::AuthClient), operations, [`RefreshTokenProvider`](auth::RefreshTokenProvider), [`ClientCredentialsProvider`](auth::ClientCredentialsProvider), PKCE, the authorize URL |
+//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`]; the Globus Auth half: [`AuthClient`], operations, [`RefreshTokenProvider`], [`ClientCredentialsProvider`], PKCE, the authorize URL |
 //! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
 //! | [`operation`] | the [`Operation`] contract every endpoint implements |
 //! | [`ops`] | the endpoint table: one [`Operation`] per endpoint, defined once, plus [`RawRequest`](ops::RawRequest) |
@@ -62,7 +62,10 @@ pub mod scopes;
 pub mod test_util;
 pub mod transport;
 
-pub use auth::{AccessTokenProvider, AuthPoll, NoAuth, TokenProvider};
+pub use auth::{
+    AccessTokenProvider, AuthClient, AuthError, AuthErrorKind, AuthPoll, ClientCredentialsProvider,
+    NoAuth, RefreshTokenProvider, TokenProvider,
+};
 pub use client::{Call, CallFuture, GroupsClient};
 pub use config::{BaseUrl, ClientConfig, Environment};
 pub use error::{DecodeError, GroupsAPIError, GroupsError};

@@ -300,6 +300,7 @@ fn a_refresh_whose_answer_was_lost_is_not_sent_again() {
             let a = e.auth_error().expect("an Auth error");
             assert_eq!(a.kind(), AuthErrorKind::Transient);
             assert_eq!(a.transport_kind(), Some(kind));
+            assert_eq!(e.is_timeout(), kind == TransportErrorKind::Timeout);
             assert!(e.is_retryable());
         }
         assert_eq!(tokens.load(Ordering::SeqCst), 1, "{kind:?}: exactly one");
@@ -474,4 +475,18 @@ fn secrets_never_appear_in_debug_or_display() {
             assert!(!text.contains(secret), "{secret} leaked in {text}");
         }
     }
+}
+
+#[test]
+fn a_token_request_given_up_on_releases_the_single_flight_slot() {
+    // The first token request never answers: the call ends at its deadline
+    // and the next call sends a new token request instead of waiting forever.
+    let (t, tokens) = transport(|n| (n == 1).then_some(Step::Hang));
+    let config = ClientConfig::default().with_deadline(Duration::from_secs(5));
+    let c = GroupsClient::with_shared_auth(t.clone(), config, native_provider());
+    let e = block_on(c.get_my_groups()).unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    block_on(c.get_my_groups()).unwrap();
+    assert_eq!(tokens.load(Ordering::SeqCst), 2);
+    assert_eq!(groups_auth_headers(&t), ["Bearer ACCESS-2"]);
 }
