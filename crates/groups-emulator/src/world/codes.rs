@@ -1,45 +1,56 @@
 //! Every error `code` the emulator answers with, declared once: the [`ErrorCode`] enum
 //! that every error body is built from, and the [`ERROR_CODES`] table generated from the
-//! same lines, so the table cannot miss a code or list one that does not exist.
+//! same lines, so the table cannot miss a code or list one that does not exist; the
+//! same for the emulated Globus Auth's OAuth2 errors ([`AuthErrorCode`],
+//! [`AUTH_ERROR_CODES`]).
 
-/// Declare the error codes: the enum, its wire names and the table of meanings.
+/// Declare a vocabulary of error codes: the enum, its wire names and the table of
+/// meanings, from the same lines.
 macro_rules! error_codes {
-    ( $( $(#[$vmeta:meta])* $variant:ident => $text:literal, $meaning:literal; )+ ) => {
-        /// An error `code` of the emulator (the `code` key of an error body, or of a
-        /// per-identity error in a batch answer). [`ERROR_CODES`] describes each.
+    (
+        $(#[$emeta:meta])* enum $enum:ident;
+        $(#[$tmeta:meta])* table $table:ident;
+        $( $(#[$vmeta:meta])* $variant:ident => $text:literal, $meaning:literal; )+
+    ) => {
+        $(#[$emeta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
-        pub enum ErrorCode {
+        pub enum $enum {
             $( $(#[$vmeta])* #[doc = $meaning] $variant ),+
         }
 
-        impl ErrorCode {
+        impl $enum {
             /// Every code, in table order.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+            pub const ALL: &'static [$enum] = &[$($enum::$variant),+];
 
-            /// The wire spelling, e.g. `"NOT_FOUND"`.
+            /// The wire spelling, e.g. `"NOT_FOUND"` or `"invalid_grant"`.
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $(ErrorCode::$variant => $text),+
+                    $($enum::$variant => $text),+
                 }
             }
 
-            /// What the code means (the second column of [`ERROR_CODES`]).
+            /// What the code means (the second column of the table).
             pub fn meaning(self) -> &'static str {
                 match self {
-                    $(ErrorCode::$variant => $meaning),+
+                    $($enum::$variant => $meaning),+
                 }
             }
         }
 
-        /// Every error `code` the emulator answers with, and what it means. Codes marked
-        /// "(service)" are recorded from the real service; all others are the emulator's
-        /// own choices (the service's codes for those cases are unknown).
-        pub const ERROR_CODES: &[(&str, &str)] = &[$(($text, $meaning)),+];
+        $(#[$tmeta])*
+        pub const $table: &[(&str, &str)] = &[$(($text, $meaning)),+];
     };
 }
 
 error_codes! {
+    /// An error `code` of the emulator (the `code` key of an error body, or of a
+    /// per-identity error in a batch answer). [`ERROR_CODES`] describes each.
+    enum ErrorCode;
+    /// Every error `code` the emulator answers with, and what it means. Codes marked
+    /// "(service)" are recorded from the real service; all others are the emulator's
+    /// own choices (the service's codes for those cases are unknown).
+    table ERROR_CODES;
     // whole-request errors of the API
     AuthenticationError => "AUTHENTICATION_ERROR",
         "401 (service): Authorization header missing or not `Bearer <token>`.";
@@ -123,23 +134,31 @@ error_codes! {
         "400 on PUT /_emulator/state: the state document was refused (the world is unchanged).";
     InvalidFault => "INVALID_FAULT",
         "422 on POST /_emulator/faults: a fault rule is not valid.";
-    // Globus Auth: the `error` of an OAuth2 error body `{"error", "error_description"}`
-    // (also the `code` of the REST API's `errors[]`)
-    OauthInvalidGrant => "invalid_grant",
+}
+
+error_codes! {
+    /// An error of the emulated Globus Auth: the `error` of an OAuth2 error body
+    /// `{"error", "error_description"}`, and the `code` of the Auth REST API's
+    /// `errors[]`. [`AUTH_ERROR_CODES`] describes each.
+    enum AuthErrorCode;
+    /// Every `error` the emulated Globus Auth answers with (the OAuth2 vocabulary of
+    /// RFC 6749 and RFC 6750), and what it means.
+    table AUTH_ERROR_CODES;
+    InvalidGrant => "invalid_grant",
         "400 on Auth's token endpoint (service): a code or refresh token that is unknown, used, expired or revoked, a PKCE verifier that does not match, or a redirect_uri or client other than the authorize request's.";
-    OauthInvalidClient => "invalid_client",
+    InvalidClient => "invalid_client",
         "401 on Auth (service): a wrong client secret, an unknown client while strict clients are on, or a call that needs a confidential client without its credentials.";
-    OauthUnsupportedGrantType => "unsupported_grant_type",
+    UnsupportedGrantType => "unsupported_grant_type",
         "400 on Auth's token endpoint (service): a grant_type the emulator does not serve.";
-    OauthInvalidScope => "invalid_scope",
+    InvalidScope => "invalid_scope",
         "400 on Auth (service): no scope, or a scope of no known resource server.";
-    OauthInvalidRequest => "invalid_request",
+    InvalidRequest => "invalid_request",
         "400 on Auth (service): a parameter missing, repeated, malformed or too long, or a body too large.";
-    OauthAccessDenied => "access_denied",
+    AccessDenied => "access_denied",
         "in the authorize redirect (service): the tester denied consent.";
-    OauthInvalidToken => "invalid_token",
+    InvalidToken => "invalid_token",
         "401 on Auth's userinfo and REST API: the bearer token is missing, unknown, expired or revoked.";
-    OauthInsufficientScope => "insufficient_scope",
+    InsufficientScope => "insufficient_scope",
         "403 on Auth's userinfo: the token does not carry the openid scope.";
 }
 
@@ -231,16 +250,69 @@ mod tests {
             .collect();
         for code in ErrorCode::ALL {
             let name = format!("{code:?}");
-            let used = elsewhere.match_indices(&name).any(|(i, _)| {
-                let before = &elsewhere[..i];
-                let after = elsewhere[i + name.len()..].chars().next();
-                before.ends_with("ErrorCode::")
-                    && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            });
-            assert!(used, "{} is listed but never emitted", code.as_str());
+            assert!(
+                names_variant(&elsewhere, "ErrorCode", &name),
+                "{} is listed but never emitted",
+                code.as_str()
+            );
             assert!(!code.meaning().is_empty());
             assert_eq!(
                 ERROR_CODES
+                    .iter()
+                    .find(|(c, _)| *c == code.as_str())
+                    .map(|(_, m)| *m),
+                Some(code.meaning())
+            );
+        }
+    }
+
+    /// Whether `text` names `Enum::Variant` (not a longer enum or variant name).
+    fn names_variant(text: &str, enum_name: &str, variant: &str) -> bool {
+        let path = format!("{enum_name}::{variant}");
+        text.match_indices(&path).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + path.len()..].chars().next();
+            let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+    }
+
+    #[test]
+    fn auth_error_table_lists_every_auth_error_used() {
+        let table: BTreeSet<&str> = AUTH_ERROR_CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            table.len(),
+            AUTH_ERROR_CODES.len(),
+            "an error is listed twice"
+        );
+        let elsewhere: String = sources()
+            .iter()
+            .filter(|(p, _)| !p.ends_with(Path::new("codes.rs")))
+            .map(|(_, t)| t.clone())
+            .collect();
+        // Every Auth error is built from the enum: no source outside this file spells
+        // `"error": "<literal>"` by hand.
+        for lit in ["\"error\": \"", "\"error\":\""] {
+            assert!(
+                !elsewhere.contains(lit),
+                "an OAuth error is spelt outside AuthErrorCode"
+            );
+        }
+        for code in AuthErrorCode::ALL {
+            let name = format!("{code:?}");
+            assert!(
+                names_variant(&elsewhere, "AuthErrorCode", &name),
+                "{} is listed but never emitted",
+                code.as_str()
+            );
+            assert!(!code.meaning().is_empty());
+            assert!(
+                code.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+            );
+            assert_eq!(
+                AUTH_ERROR_CODES
                     .iter()
                     .find(|(c, _)| *c == code.as_str())
                     .map(|(_, m)| *m),

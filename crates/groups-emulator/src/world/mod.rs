@@ -132,7 +132,7 @@ mod vocab;
 #[cfg(test)]
 mod tests;
 
-pub use codes::{ERROR_CODES, ErrorCode};
+pub use codes::{AUTH_ERROR_CODES, AuthErrorCode, ERROR_CODES, ErrorCode};
 pub use ids::{default_identity_for_token, default_username, identity_id_for_username};
 pub use oauth::{
     ACCESS_TOKEN_SECS, AUTH_RESOURCE_SERVER, AutoApprove, CODE_SECS, Decision, REFRESH_TOKEN_SECS,

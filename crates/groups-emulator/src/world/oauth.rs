@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::codes::ErrorCode;
+use super::codes::AuthErrorCode;
 use super::ids::{identity_id_for_username, ns, token_fingerprint};
 use super::resp::json_response;
 use super::state::IdentityRec;
@@ -177,7 +177,7 @@ pub(crate) struct AuthEnv<'a> {
 
 // ---------------------------------------------------------------- responses
 
-fn oauth_error(status: StatusCode, code: ErrorCode, description: &str) -> ApiResponse {
+fn oauth_error(status: StatusCode, code: AuthErrorCode, description: &str) -> ApiResponse {
     json_response(
         status,
         &json!({"error": code.as_str(), "error_description": description}),
@@ -187,7 +187,7 @@ fn oauth_error(status: StatusCode, code: ErrorCode, description: &str) -> ApiRes
 fn invalid_request(description: &str) -> ApiResponse {
     oauth_error(
         StatusCode::BAD_REQUEST,
-        ErrorCode::OauthInvalidRequest,
+        AuthErrorCode::InvalidRequest,
         description,
     )
 }
@@ -195,7 +195,7 @@ fn invalid_request(description: &str) -> ApiResponse {
 fn invalid_grant(description: &str) -> ApiResponse {
     oauth_error(
         StatusCode::BAD_REQUEST,
-        ErrorCode::OauthInvalidGrant,
+        AuthErrorCode::InvalidGrant,
         description,
     )
 }
@@ -203,7 +203,7 @@ fn invalid_grant(description: &str) -> ApiResponse {
 fn invalid_client(description: &str) -> ApiResponse {
     let mut r = oauth_error(
         StatusCode::UNAUTHORIZED,
-        ErrorCode::OauthInvalidClient,
+        AuthErrorCode::InvalidClient,
         description,
     );
     r.headers.push((
@@ -216,13 +216,13 @@ fn invalid_client(description: &str) -> ApiResponse {
 fn invalid_scope(description: &str) -> ApiResponse {
     oauth_error(
         StatusCode::BAD_REQUEST,
-        ErrorCode::OauthInvalidScope,
+        AuthErrorCode::InvalidScope,
         description,
     )
 }
 
 /// The REST API's error document (`/v2/api/...`).
-fn rest_error(status: StatusCode, code: ErrorCode, detail: &str) -> ApiResponse {
+fn rest_error(status: StatusCode, code: AuthErrorCode, detail: &str) -> ApiResponse {
     json_response(
         status,
         &json!({
@@ -804,7 +804,7 @@ impl World {
             }
             return Err(rest_error(
                 StatusCode::UNAUTHORIZED,
-                ErrorCode::OauthInvalidToken,
+                AuthErrorCode::InvalidToken,
                 "The bearer token is expired, revoked or not an access token.",
             ));
         }
@@ -814,7 +814,7 @@ impl World {
         if env.policy.strict_tokens {
             return Err(rest_error(
                 StatusCode::UNAUTHORIZED,
-                ErrorCode::OauthInvalidToken,
+                AuthErrorCode::InvalidToken,
                 "The bearer token could not be validated.",
             ));
         }
@@ -900,11 +900,7 @@ impl World {
                 | "/v2/api/clients",
                 _,
             ) => Ok(super::resp::method_not_allowed(&["GET", "POST"])),
-            _ => Ok(rest_error(
-                StatusCode::NOT_FOUND,
-                ErrorCode::NotFound,
-                "The emulated Auth service has no such endpoint.",
-            )),
+            _ => Ok(super::resp::route_not_found()),
         };
         r.unwrap_or_else(|e| e)
     }
@@ -979,12 +975,12 @@ impl World {
             loc.push_str(&q.join("&"));
             redirect(&loc)
         };
-        let fail = |code: ErrorCode, msg: &str| {
+        let fail = |code: AuthErrorCode, msg: &str| {
             back(&[("error", code.as_str()), ("error_description", msg)])
         };
         if p.get("response_type")? != Some("code") {
             return Ok(fail(
-                ErrorCode::OauthInvalidRequest,
+                AuthErrorCode::InvalidRequest,
                 "response_type must be code.",
             ));
         }
@@ -995,11 +991,11 @@ impl World {
                     .as_str()
                     .unwrap_or("")
                     .to_owned();
-                return Ok(fail(ErrorCode::OauthInvalidScope, &msg));
+                return Ok(fail(AuthErrorCode::InvalidScope, &msg));
             }
             None => {
                 return Ok(fail(
-                    ErrorCode::OauthInvalidScope,
+                    AuthErrorCode::InvalidScope,
                     "The scope parameter is required.",
                 ));
             }
@@ -1008,19 +1004,19 @@ impl World {
         if let Some(c) = challenge {
             if p.get("code_challenge_method")?.unwrap_or("S256") != "S256" {
                 return Ok(fail(
-                    ErrorCode::OauthInvalidRequest,
+                    AuthErrorCode::InvalidRequest,
                     "code_challenge_method must be S256.",
                 ));
             }
             if !valid_verifier(c) {
                 return Ok(fail(
-                    ErrorCode::OauthInvalidRequest,
+                    AuthErrorCode::InvalidRequest,
                     "code_challenge is malformed.",
                 ));
             }
         } else if client.as_ref().is_none_or(|c| !c.confidential) {
             return Ok(fail(
-                ErrorCode::OauthInvalidRequest,
+                AuthErrorCode::InvalidRequest,
                 "A native client must send a PKCE code_challenge.",
             ));
         }
@@ -1030,7 +1026,7 @@ impl World {
         };
         if choice.decision == Decision::Deny {
             return Ok(fail(
-                ErrorCode::OauthAccessDenied,
+                AuthErrorCode::AccessDenied,
                 "The user denied the request.",
             ));
         }
@@ -1044,7 +1040,7 @@ impl World {
             self.auth.codes.retain(|_, c| c.expires_at > now);
             if self.auth.codes.len() >= MAX_CODES {
                 return Ok(fail(
-                    ErrorCode::OauthInvalidRequest,
+                    AuthErrorCode::InvalidRequest,
                     "Too many codes wait for their exchange.",
                 ));
             }
@@ -1229,7 +1225,7 @@ impl World {
             other => {
                 return Err(oauth_error(
                     StatusCode::BAD_REQUEST,
-                    ErrorCode::OauthUnsupportedGrantType,
+                    AuthErrorCode::UnsupportedGrantType,
                     &format!(
                         "The grant_type {} is not supported.",
                         other.chars().take(64).collect::<String>()
@@ -1315,7 +1311,7 @@ impl World {
         let unauthorized = || {
             oauth_error(
                 StatusCode::UNAUTHORIZED,
-                ErrorCode::OauthInvalidToken,
+                AuthErrorCode::InvalidToken,
                 "A valid bearer token is required.",
             )
         };
@@ -1327,7 +1323,7 @@ impl World {
         if !t.scopes.iter().any(|s| base_scope(s) == "openid") {
             return Err(oauth_error(
                 StatusCode::FORBIDDEN,
-                ErrorCode::OauthInsufficientScope,
+                AuthErrorCode::InsufficientScope,
                 "The token does not carry the openid scope.",
             ));
         }
@@ -1364,13 +1360,13 @@ impl World {
         let token = bearer(req).ok_or_else(|| {
             rest_error(
                 StatusCode::UNAUTHORIZED,
-                ErrorCode::OauthInvalidToken,
+                AuthErrorCode::InvalidToken,
                 "A bearer token is required.",
             )
         })?;
         self.bearer_identity(&token, env)?;
         let rest_bad =
-            |msg: &str| rest_error(StatusCode::BAD_REQUEST, ErrorCode::OauthInvalidRequest, msg);
+            |msg: &str| rest_error(StatusCode::BAD_REQUEST, AuthErrorCode::InvalidRequest, msg);
         let p = Params::from_query(req.query)
             .map_err(|_| rest_bad("The query string is malformed."))?;
         let get = |name: &str| {
@@ -1459,13 +1455,13 @@ impl World {
         let token = bearer(req).ok_or_else(|| {
             rest_error(
                 StatusCode::UNAUTHORIZED,
-                ErrorCode::OauthInvalidToken,
+                AuthErrorCode::InvalidToken,
                 "A bearer token is required.",
             )
         })?;
         let owner = self.bearer_identity(&token, env)?;
         let rest_bad =
-            |msg: &str| rest_error(StatusCode::BAD_REQUEST, ErrorCode::OauthInvalidRequest, msg);
+            |msg: &str| rest_error(StatusCode::BAD_REQUEST, AuthErrorCode::InvalidRequest, msg);
         if req.body.len() > MAX_AUTH_BODY {
             return Err(rest_bad("The request body is too large."));
         }
