@@ -1007,3 +1007,74 @@ async fn issued_tokens_and_clients_survive_a_restart() {
     a.emu.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_confidential_client_exchanges_its_code_with_basic_auth() {
+    let a = Auth::start(false, false).await;
+    a.emu.set_auto_approve(Some(AutoApprove {
+        identity: ALICE.into(),
+        decision: Decision::Allow,
+    }));
+    let redirect = "https://app.example.org/callback";
+    let r = a
+        .get(
+            &a.authorize_path(
+                CONF_ID,
+                redirect,
+                &format!("openid {GROUPS_ALL}"),
+                "&access_type=offline",
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let code = query_param(&r.location(), "code").unwrap();
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+    ];
+    // Without its secret the confidential client is refused (and the code survives).
+    let r = a
+        .form(
+            "/v2/oauth2/token",
+            None,
+            &[
+                ("client_id", CONF_ID),
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.error()), (401, "invalid_client"));
+    let r = a
+        .form("/v2/oauth2/token", Some((CONF_ID, CONF_SECRET)), &fields)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let jwks = a.get("/jwk.json", None).await;
+    let claims = verify_jwt(r.json["id_token"].as_str().unwrap(), &jwks.json);
+    assert_eq!(
+        (claims["sub"].as_str(), claims["aud"].as_str()),
+        (Some(ALICE), Some(CONF_ID))
+    );
+    // The refresh grant with Basic auth.
+    let rt = r.json["other_tokens"][0]["refresh_token"].as_str().unwrap();
+    let r = a
+        .form(
+            "/v2/oauth2/token",
+            Some((CONF_ID, CONF_SECRET)),
+            &[("refresh_token", rt), ("grant_type", "refresh_token")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["resource_server"], "groups.api.globus.org");
+
+    // Unknown Auth paths are 404, wrong methods 405.
+    assert_eq!(a.get("/v2/api/nothing-here", None).await.status, 404);
+    assert_eq!(a.get("/v2/oauth2/token", None).await.status, 405);
+    let r = a
+        .send(Method::POST, "/jwk.json", &[], Some(String::new()))
+        .await;
+    assert_eq!(r.status, 405);
+}
