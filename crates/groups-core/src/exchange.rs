@@ -77,7 +77,10 @@ const MAX_TOKEN_FETCHES: u32 = 4;
 const MIN_PROVIDER_WAIT: Duration = Duration::from_millis(1);
 
 /// What the driver must do next.
-#[derive(Debug)]
+///
+/// Its `Debug` shows a request's method, URL and body length, never the
+/// body: a token request's body holds a refresh token or an
+/// authorization code.
 pub enum Action {
     /// Send this request and feed back the outcome.
     Send(http::Request<Bytes>),
@@ -85,6 +88,21 @@ pub enum Action {
     Wait(Instant),
     /// The call is over.
     Done(Result<http::Response<Bytes>, GroupsError>),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Send(r) => f
+                .debug_struct("Send")
+                .field("method", r.method())
+                .field("uri", r.uri())
+                .field("body_len", &r.body().len())
+                .finish_non_exhaustive(),
+            Action::Wait(t) => f.debug_tuple("Wait").field(t).finish(),
+            Action::Done(result) => f.debug_tuple("Done").field(result).finish(),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -490,3 +490,24 @@ fn a_token_request_given_up_on_releases_the_single_flight_slot() {
     assert_eq!(tokens.load(Ordering::SeqCst), 2);
     assert_eq!(groups_auth_headers(&t), ["Bearer ACCESS-2"]);
 }
+
+#[test]
+fn token_requests_in_flight_keep_their_body_out_of_debug() {
+    let p = native_provider();
+    let poll = p.poll_authorization(Instant::ZERO);
+    let shown = format!("{poll:?}");
+    assert!(shown.contains("/v2/oauth2/token"), "{shown}");
+    assert!(!shown.contains(REFRESH), "{shown}");
+    // The same request as the exchange hands it to a driver.
+    let request = http::Request::get("https://groups.api.globus.org/v2/groups/my_groups")
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let mut ex = groups_core::Exchange::new(request, Default::default(), native_provider(), None);
+    let action = ex.poll_action(Instant::ZERO);
+    assert!(matches!(action, groups_core::Action::Send(_)));
+    let shown = format!("{action:?}");
+    assert!(
+        shown.contains("oauth2/token") && !shown.contains(REFRESH),
+        "{shown}"
+    );
+}

@@ -112,7 +112,9 @@ pub fn auth_config(groups: &ClientConfig, auth_base: BaseUrl) -> ClientConfig {
 pub struct TokenTicket(pub u64);
 
 /// A provider's answer to "what Authorization value for this attempt?".
-#[derive(Debug)]
+///
+/// Its `Debug` shows a token request's method and URL only, never its
+/// body (which holds a refresh token or a client secret's grant).
 #[non_exhaustive]
 pub enum AuthPoll {
     /// Send the attempt with this `Authorization` value (already marked
@@ -130,6 +132,23 @@ pub enum AuthPoll {
     WaitUntil(Instant),
     /// No token can be produced.
     Failed(GroupsError),
+}
+
+impl fmt::Debug for AuthPoll {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthPoll::Ready(v) => f.debug_tuple("Ready").field(v).finish(),
+            AuthPoll::Fetch { ticket, request } => f
+                .debug_struct("Fetch")
+                .field("ticket", ticket)
+                .field("method", request.method())
+                .field("uri", request.uri())
+                .field("body_len", &request.body().len())
+                .finish_non_exhaustive(),
+            AuthPoll::WaitUntil(t) => f.debug_tuple("WaitUntil").field(t).finish(),
+            AuthPoll::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
 }
 
 /// Supplies the `Authorization` value of each attempt.
