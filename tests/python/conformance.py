@@ -18,7 +18,13 @@ Scenarios, in order (later ones reuse groups made by earlier ones): environment,
 identities and preferences, create/get/visibility, subgroups, update, policies,
 the eleven batch verbs through GroupsManager and GroupsClient (including per-identity
 errors and whole-request failures), subscriptions, linked identities, scopes, error
-bodies, request shapes, delete, retries through injected faults, coverage.
+bodies, request shapes, delete, retries through injected faults, then globus-sdk's own
+Auth against the emulated Auth on the same port (``GLOBUS_SDK_SERVICE_URL_AUTH`` defaults
+to the Groups URL): discovery and JWKS, client credentials (token, authorizer, ClientApp
+with memory token storage), a native PKCE login auto-approved through
+``PUT /_emulator/auth/approve`` with ``decode_id_token()``, userinfo and identities, a
+RefreshTokenAuthorizer renewing after ``POST /_emulator/clock`` moves past the expiry,
+introspect and revoke; and coverage.
 
 Error codes that the public Groups API documentation
 (https://docs.globus.org/api/groups/) does not fix, so the emulator picks its own,
