@@ -18,12 +18,13 @@
 //! | --- | --- |
 //! | [`config`] | [`Environment`], [`BaseUrl`] resolution (explicit > `GLOBUS_SDK_SERVICE_URL_GROUPS` > `GLOBUS_SDK_ENVIRONMENT` > production), [`ClientConfig`] and default headers |
 //! | [`scopes`] | [`GroupsScopes`], [`Scope`] |
-//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`]; the Globus Auth half: [`AuthClient`], operations, [`RefreshTokenProvider`], [`ClientCredentialsProvider`], PKCE, the authorize URL |
+//! | [`auth`] | [`TokenProvider`], [`AccessTokenProvider`], [`NoAuth`]; the Globus Auth half: operations, [`RefreshTokenProvider`], [`ClientCredentialsProvider`], PKCE, the authorize URL |
 //! | [`error`] | [`GroupsError`], [`GroupsAPIError`], [`DecodeError`] |
 //! | [`operation`] | the [`Operation`] contract every endpoint implements |
 //! | [`ops`] | the endpoint table: one [`Operation`] per endpoint, defined once, plus [`RawRequest`](ops::RawRequest) |
 //! | [`retry`] | [`RetryPolicy`] and its decision function |
 //! | [`exchange`] | [`Exchange`]: `poll_action(now) -> Send / Wait / Done` |
+//! | [`auth_client`] | [`AuthClient`]: the Globus Auth operations over any transport, on the client machinery |
 //! | [`client`] | [`GroupsClient`]: the methods users call, each returning a [`Call`] builder |
 //! | [`transport`] | the [`Transport`] trait a runtime implements |
 //! | `test_util` | feature `test-util`: a scripted transport on a simulated clock and a tiny executor, for tests |
@@ -50,6 +51,7 @@
 //! ```
 
 pub mod auth;
+pub mod auth_client;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -63,9 +65,10 @@ pub mod test_util;
 pub mod transport;
 
 pub use auth::{
-    AccessTokenProvider, AuthClient, AuthError, AuthErrorKind, AuthPoll, ClientCredentialsProvider,
-    NoAuth, RefreshTokenProvider, TokenProvider,
+    AccessTokenProvider, AuthError, AuthErrorKind, AuthPoll, ClientCredentialsProvider, NoAuth,
+    RefreshTokenProvider, TokenProvider,
 };
+pub use auth_client::{AuthCall, AuthClient};
 pub use client::{Call, CallFuture, GroupsClient};
 pub use config::{BaseUrl, ClientConfig, Environment};
 pub use error::{DecodeError, GroupsAPIError, GroupsError};

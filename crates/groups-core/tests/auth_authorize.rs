@@ -1,8 +1,9 @@
 //! The authorize URL (every parameter, globus-sdk's order and encoding,
 //! from GARE parameters) and PKCE (RFC 7636 known answer, validation).
 
+use groups_core::AuthClient;
 use groups_core::auth::pkce::PkceVerifier;
-use groups_core::auth::{AccessType, AuthClient, AuthorizeUrl, OAuthClient};
+use groups_core::auth::{AccessType, AuthorizeUrl, OAuthClient};
 use groups_core::test_util::ScriptedTransport;
 use groups_core::{BaseUrl, ClientConfig, GroupsAPIError, GroupsError};
 use groups_types::error_body::AuthorizationParameters;

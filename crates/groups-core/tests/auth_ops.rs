@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
+use groups_core::AuthClient;
 use groups_core::auth::error::AuthErrorKind;
 use groups_core::auth::ops::{
     AuthorizationCodeGrant, ClientCredentialsGrant, DependentTokenGrant, GetIdentities,
     GetUserInfo, IntrospectToken, OAuthClient, RefreshTokenGrant, RevokeToken,
 };
-use groups_core::auth::{AccessType, AuthClient, PkceVerifier, TokenResponse, auth_config};
+use groups_core::auth::{AccessType, PkceVerifier, TokenResponse, auth_config};
 use groups_core::config::ENV_SERVICE_URL_AUTH;
 use groups_core::test_util::{Recorded, ScriptedTransport, Step, block_on, json, respond};
 use groups_core::transport::{Instant, TransportErrorKind};

@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
+use groups_core::AuthClient;
 use groups_core::auth::error::AuthErrorKind;
 use groups_core::auth::ops::OAuthClient;
 use groups_core::auth::providers::{
     CONNECT_RETRY_DELAY, ClientCredentialsProvider, EXPIRY_MARGIN, RefreshTokenProvider,
 };
-use groups_core::auth::{AuthClient, TokenProvider, TokenResponse};
+use groups_core::auth::{TokenProvider, TokenResponse};
 use groups_core::test_util::{Recorded, ScriptedTransport, Step, block_on, json};
 use groups_core::transport::{Instant, TransportErrorKind};
 use groups_core::{BaseUrl, ClientConfig, GroupsClient, GroupsError};

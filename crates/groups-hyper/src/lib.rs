@@ -101,8 +101,8 @@ pub use transport::HyperTransport;
 pub type GroupsClient = groups_core::GroupsClient<HyperTransport>;
 
 /// The Globus Auth client over [`HyperTransport`]: token grants, revoke,
-/// introspect, userinfo and identities (see [`groups_core::auth::AuthClient`]).
-pub type AuthClient = groups_core::auth::AuthClient<HyperTransport>;
+/// introspect, userinfo and identities (see [`groups_core::AuthClient`]).
+pub type AuthClient = groups_core::AuthClient<HyperTransport>;
 
 /// A ready client from the process environment and an access token.
 ///

@@ -34,7 +34,6 @@
 //! | [`pkce`] | [`PkceVerifier`] and its `S256` challenge |
 //! | [`authorize`] | the authorize URL builder, [`AuthorizeUrl`] |
 //! | [`providers`] | [`RefreshTokenProvider`], [`ClientCredentialsProvider`], [`BasicAuthProvider`] |
-//! | [`client`] | [`AuthClient`]: the Auth operations over any transport |
 //!
 //! Why here and not in `groups-types`: that crate models the Groups API;
 //! the Auth documents are needed by the client side only and carry
@@ -47,11 +46,15 @@
 //! production) by [`BaseUrl::resolve_auth`]; [`auth_config`] derives the
 //! Auth configuration from a Groups one.
 //!
+//! The client that runs the Auth operations over a transport,
+//! [`AuthClient`](crate::AuthClient), is in [`crate::auth_client`], beside
+//! the Groups client it is built on.
+//!
 //! The modules import one way only: [`error`] needs just the transport
 //! types (so [`GroupsError`] can carry an [`AuthError`]); [`models`],
 //! [`pkce`] and [`authorize`] sit on it; [`ops`] on those; [`providers`] on
-//! [`ops`]; [`client`] on everything, and on the crate's client. Nothing
-//! in this file imports them back.
+//! [`ops`]. Nothing in this file imports them back, and nothing here
+//! imports [`crate::client`].
 //!
 //! ```
 //! use groups_core::auth::{AccessTokenProvider, AuthPoll, TokenProvider};
@@ -75,7 +78,6 @@ use crate::error::GroupsError;
 use crate::transport::{Instant, TransportError};
 
 pub mod authorize;
-pub mod client;
 pub mod error;
 pub mod models;
 pub mod ops;
@@ -83,7 +85,6 @@ pub mod pkce;
 pub mod providers;
 
 pub use authorize::{AccessType, AuthorizeUrl};
-pub use client::{AuthCall, AuthClient};
 pub use error::{AuthError, AuthErrorKind};
 pub use models::{TokenData, TokenResponse};
 pub use ops::OAuthClient;

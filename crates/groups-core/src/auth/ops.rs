@@ -628,7 +628,7 @@ fn get_request(
 
 /// `GET /v2/oauth2/userinfo`: who the bearer of the access token is (needs
 /// the `openid` scope). Builds no `Authorization`: run it with the user's
-/// token (see [`AuthClient::userinfo`](super::client::AuthClient::userinfo)).
+/// token (see [`AuthClient::userinfo`](crate::AuthClient::userinfo)).
 #[derive(Clone, Copy, Debug, Default)]
 #[must_use = "an operation does nothing until it is run"]
 pub struct GetUserInfo;

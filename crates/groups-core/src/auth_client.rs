@@ -3,12 +3,17 @@
 //! deadlines, request metadata), so one transport and one connection pool
 //! can serve both.
 //!
+//! It sits beside [`crate::client`], not inside [`crate::auth`]: it is
+//! built on the client, which itself needs the token provider trait of
+//! [`crate::auth`]; keeping it out of that module keeps the module graph
+//! one-way (`auth_client` -> `client` -> `auth`).
+//!
 //! Each method returns an [`AuthCall`] builder: optional parameters are
 //! setters, and the call is sent when awaited (it implements
 //! [`IntoFuture`]).
 //!
 //! ```
-//! use groups_core::auth::client::AuthClient;
+//! use groups_core::auth_client::AuthClient;
 //! use groups_core::auth::ops::OAuthClient;
 //! use groups_core::test_util::{ScriptedTransport, block_on, respond};
 //! use groups_core::{BaseUrl, ClientConfig};
@@ -32,14 +37,14 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::authorize::{AccessType, AuthorizeUrl};
-use super::ops::{
+use crate::auth::authorize::{AccessType, AuthorizeUrl};
+use crate::auth::ops::{
     AuthorizationCodeGrant, ClientCredentialsGrant, DependentTokenGrant, GetIdentities,
     GetUserInfo, IntrospectToken, OAuthClient, RefreshTokenGrant, RevokeToken,
 };
-use super::pkce::PkceVerifier;
-use super::providers::{BasicAuthProvider, ClientCredentialsProvider, RefreshTokenProvider};
-use super::{AccessTokenProvider, NoAuth, SecretString, TokenProvider};
+use crate::auth::pkce::PkceVerifier;
+use crate::auth::providers::{BasicAuthProvider, ClientCredentialsProvider, RefreshTokenProvider};
+use crate::auth::{AccessTokenProvider, NoAuth, SecretString, TokenProvider};
 use crate::client::GroupsClient;
 use crate::config::ClientConfig;
 use crate::error::GroupsError;
@@ -79,7 +84,7 @@ impl<T> fmt::Debug for AuthClient<T> {
 impl<T: Transport> AuthClient<T> {
     /// A client for `client` over `transport`; `config` is the Auth
     /// configuration (its base URL is the Auth URL, see
-    /// [`auth_config`](super::auth_config)).
+    /// [`auth_config`](crate::auth::auth_config)).
     pub fn new(transport: T, config: ClientConfig, client: OAuthClient) -> Self {
         let auth: Arc<dyn TokenProvider> = match BasicAuthProvider::new(&client) {
             Ok(basic) => Arc::new(basic),
