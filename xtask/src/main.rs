@@ -6,6 +6,7 @@
 //!   clippy on all targets with warnings denied, every test and doc test,
 //!   `cargo doc` with warnings denied, and a quick smoke run of the
 //!   benchmarks (`cargo xtask bench --quick`).
+//! * `cargo xtask layering`: only the dependency and module-cycle checks.
 //! * `cargo xtask venv`: only create or refresh the Python environment.
 //! * `cargo xtask bench [--quick]`: the benchmarks (see `bench.rs`).
 
@@ -17,6 +18,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod modules;
 mod python;
 
 fn main() -> ExitCode {
@@ -25,9 +27,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("layering") => layering(&root),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         _ => {
-            eprintln!("usage: cargo xtask <ci | venv | bench [--quick] [--only 1,2,..]>");
+            eprintln!(
+                "usage: cargo xtask <ci | layering | venv | bench [--quick] [--only 1,2,..]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -221,6 +226,30 @@ fn layering(root: &Path) -> Result<(), String> {
     let manager = crate_names(&tree("groups-manager")?);
     if manager.iter().any(|c| c == "groups-hyper") {
         return Err("groups-manager must not depend on groups-hyper".into());
+    }
+    // Inside every crate, the top-level modules import one way only.
+    let mut sources = vec![root.join("src"), root.join("xtask/src")];
+    let crates = std::fs::read_dir(root.join("crates")).map_err(|e| format!("crates/: {e}"))?;
+    for entry in crates {
+        let dir = entry
+            .map_err(|e| format!("crates/: {e}"))?
+            .path()
+            .join("src");
+        if dir.is_dir() {
+            sources.push(dir);
+        }
+    }
+    sources.sort();
+    for src in &sources {
+        let found = modules::cycles(src)?;
+        if !found.is_empty() {
+            let listed: Vec<String> = found.iter().map(|c| c.join(" <-> ")).collect();
+            return Err(format!(
+                "import cycles between the modules of {}: {}",
+                src.display(),
+                listed.join("; ")
+            ));
+        }
     }
     eprintln!("<== layering: ok");
     Ok(())

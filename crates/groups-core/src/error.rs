@@ -54,7 +54,7 @@ use groups_types::error_body::{AuthorizationParameters, ValidationError};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::auth::error::AuthError;
+use crate::auth_error::AuthError;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Statuses the default policy treats as transient for idempotent calls.

@@ -52,8 +52,10 @@
 
 pub mod auth;
 pub mod auth_client;
+pub mod auth_error;
 pub mod client;
 pub mod config;
+pub mod encoding;
 pub mod error;
 pub mod exchange;
 pub mod operation;

@@ -50,7 +50,8 @@
 //! [`AuthClient`](crate::AuthClient), is in [`crate::auth_client`], beside
 //! the Groups client it is built on.
 //!
-//! The modules import one way only: [`error`] needs just the transport
+//! The modules import one way only: [`error`] (the crate's `auth_error`
+//! module, re-exported here) needs just the transport
 //! types (so [`GroupsError`] can carry an [`AuthError`]); [`models`],
 //! [`pkce`] and [`authorize`] sit on it; [`ops`] on those; [`providers`] on
 //! [`ops`]. Nothing in this file imports them back, and nothing here
@@ -78,7 +79,7 @@ use crate::error::GroupsError;
 use crate::transport::{Instant, TransportError};
 
 pub mod authorize;
-pub mod error;
+pub use crate::auth_error as error;
 pub mod models;
 pub mod ops;
 pub mod pkce;

@@ -714,7 +714,7 @@ impl Operation for GetIdentities {
         let mut path = String::from("v2/api/identities?");
         path.push_str(key);
         path.push('=');
-        crate::ops::encode_query_component(&mut path, &values.join(","));
+        crate::encoding::encode_query_component(&mut path, &values.join(","));
         if self.provision {
             path.push_str("&provision=true");
         }

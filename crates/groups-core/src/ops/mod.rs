@@ -59,8 +59,6 @@
 //! Nothing else lists the endpoints: the client method, the builder setters
 //! and the [`ENDPOINTS`] row come from the table.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::ops::Deref;
 
 use bytes::Bytes;
@@ -74,6 +72,7 @@ use crate::error::{GroupsAPIError, GroupsError, decode_json};
 mod endpoints;
 mod raw;
 
+pub use crate::encoding::{encode_path, encode_query_component};
 pub use crate::operation::{HasRequestOptions, Operation, RequestOptions};
 pub use endpoints::*;
 pub use raw::RawRequest;
@@ -148,35 +147,6 @@ impl<'a, T> From<&'a T> for Payload<'a, T> {
     fn from(t: &'a T) -> Self {
         Payload::Borrowed(t)
     }
-}
-
-/// Percent-encode `s` for a query component: unreserved characters
-/// (`A-Z a-z 0-9 - . _ ~`) stay, everything else (including `,`) is `%XX`.
-pub fn encode_query_component(out: &mut String, s: &str) {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
-
-/// Percent-encode a path, keeping `/` (Python's `quote` rules).
-pub fn encode_path(s: &str) -> Cow<'_, str> {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/');
-    if s.bytes().all(keep) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    Cow::Owned(out)
 }
 
 fn comma_join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
