@@ -7,6 +7,8 @@
 //!   `cargo doc` with warnings denied, and a quick smoke run of the
 //!   benchmarks (`cargo xtask bench --quick`).
 //! * `cargo xtask layering`: only the dependency and module-cycle checks.
+//! * `cargo xtask fuzz [--seconds N] [--only a,b]`: every fuzz target for N
+//!   seconds (see `fuzz.rs`; needs the nightly toolchain).
 //! * `cargo xtask venv`: only create or refresh the Python environment.
 //! * `cargo xtask bench [--quick]`: the benchmarks (see `bench.rs`).
 
@@ -18,6 +20,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod fuzz;
 mod modules;
 mod python;
 
@@ -28,10 +31,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("layering") => layering(&root),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layering | venv | bench [--quick] [--only 1,2,..]>"
+                "usage: cargo xtask <ci | layering | venv | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b]>"
             );
             return ExitCode::from(2);
         }
