@@ -50,6 +50,7 @@ fn readme_lists_every_emulator_error_code() {
     let readme = read("README.md");
     let missing: Vec<_> = groups_emulator::world::ERROR_CODES
         .iter()
+        .chain(groups_emulator::world::AUTH_ERROR_CODES)
         .map(|(code, _)| *code)
         .filter(|code| !readme.contains(&format!("`{code}`")))
         .collect();
