@@ -203,71 +203,174 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// A validated service base URL: `http` or `https`, with a host, no query or
-/// fragment, and always ending in `/`.
+/// A validated service base URL: `http` or `https`, with a host and a
+/// usable port, no user name or password, no query or fragment, and always
+/// ending in `/`.
 ///
 /// Paths are joined to it with exactly one `/` between them.
+///
+/// Parsing is strict because a base URL receives the access token. The text
+/// is parsed with the WHATWG URL parser (the `url` crate, the same parser
+/// browsers follow), then refused unless every rule below holds:
+///
+/// - the scheme is `http` or `https`;
+/// - the text has no whitespace, no control character and no backslash
+///   (parsers disagree about a backslash, and the WHATWG parser silently
+///   drops tabs and newlines);
+/// - there is a non-empty host, which the parser accepts (this includes its
+///   internationalized domain name checks);
+/// - the port, if given, is between 1 and 65535;
+/// - there is no user name or password, no query (not even an empty `?`)
+///   and no fragment.
+///
+/// The host is lower-cased and an internationalized host is stored in its
+/// ASCII (`xn--`) form; a default port (`:443` for https, `:80` for http) is
+/// dropped. Whether plain `http` may be used is for the transport to decide.
+///
+/// ```
+/// use groups_core::config::BaseUrl;
+///
+/// let url = BaseUrl::parse("https://Groups.Example.org:8443/api").unwrap();
+/// assert_eq!(url.as_str(), "https://groups.example.org:8443/api/");
+/// assert_eq!((url.host(), url.port()), ("groups.example.org", 8443));
+/// assert!(BaseUrl::parse("http://127.0.0.1:99999/").is_err());
+/// assert!(BaseUrl::parse("https://user:pw@groups.example.org/").is_err());
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct BaseUrl {
     url: String,
     https: bool,
+    host: String,
+    port: u16,
+}
+
+/// `raw` for an error message: the user name and password, if any, are
+/// replaced by `***` so that a rejected URL never shows a password, and very
+/// long text is cut.
+fn shown_url(raw: &str) -> String {
+    let mut shown = raw.to_owned();
+    if let Some(scheme_end) = raw.find("://") {
+        let rest = &raw[scheme_end + 3..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            shown = format!("{}***{}", &raw[..scheme_end + 3], &rest[at..]);
+        }
+    }
+    const LIMIT: usize = 200;
+    if shown.len() > LIMIT {
+        let mut end = LIMIT;
+        while !shown.is_char_boundary(end) {
+            end -= 1;
+        }
+        shown.truncate(end);
+        shown.push_str("...");
+    }
+    format!("{shown:?}")
+}
+
+/// The reason `raw` is not a usable base URL, or the parsed URL.
+fn check_base_url(raw: &str) -> Result<url::Url, String> {
+    if raw.chars().any(char::is_whitespace) {
+        return Err("contains whitespace".to_owned());
+    }
+    if raw.chars().any(char::is_control) {
+        return Err("contains a control character".to_owned());
+    }
+    if raw.contains('\\') {
+        return Err("contains a backslash, which URL parsers read differently".to_owned());
+    }
+    let url = url::Url::parse(raw).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => {
+            "is not an absolute http(s) URL (it has no scheme)".to_owned()
+        }
+        url::ParseError::InvalidPort => "has an invalid port (it must be 1 to 65535)".to_owned(),
+        url::ParseError::EmptyHost => "has no host".to_owned(),
+        url::ParseError::IdnaError => "has a host that is not a valid domain name".to_owned(),
+        url::ParseError::InvalidDomainCharacter => {
+            "has a host with a character not allowed in a domain name".to_owned()
+        }
+        url::ParseError::InvalidIpv4Address | url::ParseError::InvalidIpv6Address => {
+            format!("has a host that is not a valid address ({e})")
+        }
+        other => format!("is not a valid URL ({other})"),
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => return Err(format!("must use http or https, not {other:?}")),
+    }
+    // The WHATWG parser reads `https:host` and `https:///host` as
+    // `https://host/`; a base URL spells its authority out plainly.
+    let after_scheme = &raw[url.scheme().len()..];
+    if !after_scheme.starts_with("://") || after_scheme[3..].starts_with('/') {
+        return Err("has no host (it must be written scheme://host/...)".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials (user name or password)".to_owned());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".to_owned());
+    }
+    if url.port() == Some(0) {
+        return Err("has port 0 (the port must be 1 to 65535)".to_owned());
+    }
+    if url.query().is_some() {
+        return Err("must not have a query".to_owned());
+    }
+    if url.fragment().is_some() {
+        return Err("must not have a fragment".to_owned());
+    }
+    Ok(url)
 }
 
 impl BaseUrl {
-    /// Validate `url`; adds the trailing `/` when missing.
+    /// Validate `url` (see the rules on [`BaseUrl`]); adds the trailing `/`
+    /// when missing.
     ///
-    /// A URL that is not `http(s)://host[:port][/path]` is an invalid-input
-    /// error naming the problem.
+    /// A URL that breaks a rule is an invalid-input error naming the URL
+    /// (without any password) and the problem.
     pub fn parse(url: &str) -> Result<Self, GroupsError> {
-        let trimmed = url.trim();
-        let uri: http::Uri = trimmed.parse().map_err(|e| {
-            GroupsError::invalid_input(format!("base URL {trimmed:?} is not a valid URL: {e}"))
+        let parsed = check_base_url(url).map_err(|why| {
+            GroupsError::invalid_input(format!("base URL {} {why}", shown_url(url)))
         })?;
-        let https = match uri.scheme_str() {
-            Some(s) if s.eq_ignore_ascii_case("https") => true,
-            Some(s) if s.eq_ignore_ascii_case("http") => false,
-            Some(other) => {
-                return Err(GroupsError::invalid_input(format!(
-                    "base URL {trimmed:?} must use http or https, not {other:?}"
-                )));
-            }
-            None => {
-                return Err(GroupsError::invalid_input(format!(
-                    "base URL {trimmed:?} must be an absolute http(s) URL"
-                )));
-            }
-        };
-        match uri.host() {
-            Some(h) if !h.is_empty() => {}
-            _ => {
-                return Err(GroupsError::invalid_input(format!(
-                    "base URL {trimmed:?} has no host"
-                )));
-            }
-        }
-        if uri.query().is_some() || trimmed.contains('#') {
-            return Err(GroupsError::invalid_input(format!(
-                "base URL {trimmed:?} must not have a query or fragment"
-            )));
-        }
-        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-            return Err(GroupsError::invalid_input(format!(
-                "base URL for host {:?} must not carry credentials",
-                uri.host().unwrap_or_default()
-            )));
-        }
-        let mut s = uri.to_string();
+        let https = parsed.scheme() == "https";
+        // Checked above: the host is present and not empty.
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        let port = parsed
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+        let mut s = String::from(parsed);
         if !s.ends_with('/') {
             s.push('/');
         }
-        Ok(BaseUrl { url: s, https })
+        Ok(BaseUrl {
+            url: s,
+            https,
+            host,
+            port,
+        })
     }
 
     /// The Groups base URL of `env`.
     pub fn for_environment(env: Environment) -> Self {
+        Self::known(env.groups_base_url())
+    }
+
+    /// The Globus Auth base URL of `env`.
+    pub fn for_auth(env: Environment) -> Self {
+        Self::known(env.auth_base_url())
+    }
+
+    /// The base URL of one of the environment tables (always valid).
+    fn known(url: &'static str) -> Self {
+        let host = url
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
         BaseUrl {
-            url: env.groups_base_url().to_owned(),
+            url: url.to_owned(),
             https: true,
+            host,
+            port: 443,
         }
     }
 
@@ -310,16 +413,33 @@ impl BaseUrl {
             return BaseUrl::parse(url);
         }
         if let Some(url) = non_empty(lookup(service_var)) {
-            return BaseUrl::parse(&url)
-                .map_err(|e| GroupsError::invalid_input(format!("{service_var}: {e}")));
+            // The variable's name goes in front of the parser's message,
+            // not in front of its `Display`, so "invalid input" appears once.
+            return BaseUrl::parse(&url).map_err(|e| {
+                let why = e
+                    .invalid_input_message()
+                    .map_or_else(|| e.to_string(), str::to_owned);
+                GroupsError::invalid_input(format!("{service_var}: {why}"))
+            });
         }
         let env = Environment::from_lookup(&lookup)?;
-        BaseUrl::parse(table(env))
+        Ok(BaseUrl::known(table(env)))
     }
 
     /// The URL, ending in `/`.
     pub fn as_str(&self) -> &str {
         &self.url
+    }
+
+    /// The host, lower-case, in ASCII form (an IPv6 address in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port requests go to: the one given, or 443 for https and 80 for
+    /// http.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Whether the scheme is `https`.

@@ -322,6 +322,16 @@ impl GroupsError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, GroupsError::InvalidInput(_))
     }
+
+    /// The message of an [`GroupsError::InvalidInput`] error, without the
+    /// `"invalid input: "` prefix its `Display` adds (to put it inside
+    /// another message without repeating the prefix).
+    pub fn invalid_input_message(&self) -> Option<&str> {
+        match self {
+            GroupsError::InvalidInput(message) => Some(message),
+            _ => None,
+        }
+    }
 }
 
 /// An error response of the Groups service, with everything it carried.

@@ -20,6 +20,7 @@ const ALLOWED_DIRECT: &[&str] = &[
     "uuid",
     "sha2",
     "base64",
+    "url",
 ];
 
 const FORBIDDEN: &[&str] = &[

@@ -10,7 +10,6 @@ use groups_core::auth::{
 };
 use groups_core::config::{self, BaseUrl, ClientConfig, DEFAULT_HTTP_TIMEOUT, Environment};
 use groups_core::{GroupsError, RetryPolicy};
-use http::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -83,6 +82,22 @@ pub struct HyperClientBuilder {
     on_refresh: Option<RefreshHook>,
 }
 
+/// The message of a core error without the `"invalid input: "` prefix, for
+/// a [`BuildError`] (which has its own kind and must not repeat the prefix).
+fn core_message(e: &GroupsError) -> String {
+    e.invalid_input_message()
+        .map_or_else(|| e.to_string(), str::to_owned)
+}
+
+/// A rejected URL given to the builder setter `setter`.
+fn invalid_url(setter: &str, e: GroupsError) -> BuildError {
+    BuildError::new(
+        BuildErrorKind::InvalidUrl,
+        format!("{setter}: {}", core_message(&e)),
+    )
+    .with_source(e)
+}
+
 /// The `on_refresh` hook, shareable so the builder stays `Clone`.
 #[derive(Clone)]
 struct RefreshHook(Arc<dyn Fn(&TokenResponse) + Send + Sync>);
@@ -148,7 +163,7 @@ impl HyperClientBuilder {
     /// A value that cannot be used is an error, not silently ignored.
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
         let invalid = |e: GroupsError| {
-            BuildError::new(BuildErrorKind::InvalidEnvVar, e.to_string()).with_source(e)
+            BuildError::new(BuildErrorKind::InvalidEnvVar, core_message(&e)).with_source(e)
         };
         let mut builder = Self::new();
         builder.config = ClientConfig::from_lookup(&lookup).map_err(invalid)?;
@@ -156,13 +171,7 @@ impl HyperClientBuilder {
         // A Groups URL that the environment itself points at a loopback
         // `http://` service (the emulator) is the opt-in to plain HTTP there.
         let base = builder.config.base_url();
-        if !base.is_https()
-            && base
-                .as_str()
-                .parse::<Uri>()
-                .ok()
-                .is_some_and(|u| u.host().is_some_and(is_loopback_host))
-        {
+        if !base.is_https() && is_loopback_host(base.host()) {
             builder.allow_plain_http_loopback = true;
         }
         builder.attempt_timeout =
@@ -341,23 +350,20 @@ impl HyperClientBuilder {
         self
     }
 
-    fn parse_service_url(&self, url: &str) -> Result<Origin, BuildError> {
-        let bad = |why: &str| {
-            BuildError::new(
+    /// The origin of a base URL that may receive credentials, after the
+    /// plain-http rule (only to a loopback host, and only when allowed).
+    fn service_origin(&self, url: &BaseUrl) -> Result<Origin, BuildError> {
+        let plain_allowed = self.allow_plain_http_loopback && is_loopback_host(url.host());
+        if !url.is_https() && !plain_allowed {
+            return Err(BuildError::new(
                 BuildErrorKind::InvalidUrl,
-                format!("service URL {url:?} {why}"),
-            )
-        };
-        let uri: Uri = url.parse().map_err(|_| bad("is not a valid URL"))?;
-        let origin = Origin::of(&uri).ok_or_else(|| bad("must be an absolute http(s) URL"))?;
-        if uri.scheme_str() == Some("http")
-            && !(self.allow_plain_http_loopback && uri.host().is_some_and(is_loopback_host))
-        {
-            return Err(bad(
-                "uses plain http, which is only allowed to a loopback host with allow_plain_http_loopback(true)",
+                format!(
+                    "service URL {:?} uses plain http, which is only allowed to a loopback host with allow_plain_http_loopback(true)",
+                    url.as_str()
+                ),
             ));
         }
-        Ok(origin)
+        Ok(Origin::of_base(url))
     }
 
     /// The core configuration the client will use (base URL and app name
@@ -365,14 +371,12 @@ impl HyperClientBuilder {
     pub fn build_config(&self) -> Result<ClientConfig, BuildError> {
         let mut config = self.config.clone();
         if let Some(url) = &self.base_url {
-            let base = BaseUrl::parse(url).map_err(|e| {
-                BuildError::new(BuildErrorKind::InvalidUrl, e.to_string()).with_source(e)
-            })?;
+            let base = BaseUrl::parse(url).map_err(|e| invalid_url("base_url", e))?;
             config = config.with_base_url(base);
         }
         if let Some(name) = &self.app_name {
             config = config.with_app_name(name.as_str()).map_err(|e| {
-                BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e)
+                BuildError::new(BuildErrorKind::Config, core_message(&e)).with_source(e)
             })?;
         }
         Ok(config)
@@ -389,8 +393,9 @@ impl HyperClientBuilder {
         self,
         token: impl Into<SecretString>,
     ) -> Result<GroupsClient, BuildError> {
-        let auth = AccessTokenProvider::new(token)
-            .map_err(|e| BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e))?;
+        let auth = AccessTokenProvider::new(token).map_err(|e| {
+            BuildError::new(BuildErrorKind::Config, core_message(&e)).with_source(e)
+        })?;
         self.build(auth)
     }
 
@@ -428,9 +433,7 @@ impl HyperClientBuilder {
     pub fn build_auth_config(&self) -> Result<ClientConfig, BuildError> {
         let auth_url = match &self.auth_url {
             Some(u) => u.clone(),
-            None => BaseUrl::parse(Environment::Production.auth_base_url()).map_err(|e| {
-                BuildError::new(BuildErrorKind::InvalidUrl, e.to_string()).with_source(e)
-            })?,
+            None => BaseUrl::for_auth(Environment::Production),
         };
         Ok(auth_config(&self.build_config()?, auth_url))
     }
@@ -467,7 +470,7 @@ impl HyperClientBuilder {
         let client = OAuthClient::confidential(client_id, client_secret);
         let mut provider =
             ClientCredentialsProvider::new(self.build_auth_config()?, client, scopes).map_err(
-                |e| BuildError::new(BuildErrorKind::Config, e.to_string()).with_source(e),
+                |e| BuildError::new(BuildErrorKind::Config, core_message(&e)).with_source(e),
             )?;
         if let Some(hook) = self.on_refresh.clone() {
             provider = provider.on_refresh(move |r| (hook.0)(r));
@@ -551,15 +554,17 @@ impl HyperClientBuilder {
                 "the attempt timeout must be positive (None for no limit)",
             ));
         }
-        let mut trusted_origins = vec![self.parse_service_url(config.base_url().as_str())?];
-        for url in std::iter::once(
+        let mut trusted_origins = vec![self.service_origin(config.base_url())?];
+        let mut others = vec![
             self.auth_url
-                .as_ref()
-                .map_or(Environment::Production.auth_base_url(), BaseUrl::as_str),
-        )
-        .chain(self.trusted_urls.iter().map(String::as_str))
-        {
-            let origin = self.parse_service_url(url)?;
+                .clone()
+                .unwrap_or_else(|| BaseUrl::for_auth(Environment::Production)),
+        ];
+        for url in &self.trusted_urls {
+            others.push(BaseUrl::parse(url).map_err(|e| invalid_url("trust_origin", e))?);
+        }
+        for url in &others {
+            let origin = self.service_origin(url)?;
             if !trusted_origins.contains(&origin) {
                 trusted_origins.push(origin);
             }

@@ -56,16 +56,13 @@ pub(crate) struct Origin {
 }
 
 impl Origin {
-    /// The origin of an absolute `http`/`https` URI.
-    pub(crate) fn of(uri: &Uri) -> Option<Origin> {
-        let https = match uri.scheme_str()? {
-            s if s.eq_ignore_ascii_case("https") => true,
-            s if s.eq_ignore_ascii_case("http") => false,
-            _ => return None,
-        };
-        let host = uri.host()?.to_ascii_lowercase();
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        Some(Origin { https, host, port })
+    /// The origin of a validated base URL.
+    pub(crate) fn of_base(url: &groups_core::config::BaseUrl) -> Origin {
+        Origin {
+            https: url.is_https(),
+            host: url.host().to_ascii_lowercase(),
+            port: url.port(),
+        }
     }
 
     fn matches(&self, uri: &Uri) -> bool {
@@ -76,7 +73,9 @@ impl Origin {
         if !https && *scheme != Scheme::HTTP {
             return false;
         }
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let Some(port) = effective_port(uri, https) else {
+            return false;
+        };
         https == self.https
             && port == self.port
             && uri
@@ -89,6 +88,23 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.https { "https" } else { "http" };
         write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// The port a request to `uri` goes to, or `None` when the URI names a port
+/// that is not 1 to 65535 (a lax parser would otherwise fall back to the
+/// scheme's default port and send the request somewhere else).
+fn effective_port(uri: &Uri, https: bool) -> Option<u16> {
+    let default = if https { 443 } else { 80 };
+    let authority = uri.authority()?.as_str();
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // After an IPv6 literal's closing bracket, or anywhere in other hosts.
+    let after_host = host_and_port
+        .rfind(']')
+        .map_or(host_and_port, |i| &host_and_port[i + 1..]);
+    match after_host.rsplit_once(':') {
+        None | Some((_, "")) => Some(default),
+        Some((_, digits)) => digits.parse::<u16>().ok().filter(|p| *p != 0),
     }
 }
 
@@ -148,6 +164,12 @@ impl HyperTransport {
                 "request URL has no host",
             ));
         };
+        if effective_port(uri, https).is_none() {
+            return Err(TransportError::new(
+                TransportErrorKind::Refused,
+                "request URL has an invalid port (it must be 1 to 65535)",
+            ));
+        }
         let plain_allowed = self.inner.allow_plain_http_loopback && is_loopback_host(host);
         if !https && !plain_allowed {
             return Err(TransportError::new(
@@ -253,7 +275,11 @@ impl Transport for HyperTransport {
             // One timer per attempt: whichever comes first of the attempt
             // timeout and the call's overall deadline (see
             // `Transport::enforces_deadline`).
-            let by_timeout = self.inner.attempt_timeout.map(|t| (started + t, t));
+            // A timeout too long to represent as an instant is no limit.
+            let by_timeout = self
+                .inner
+                .attempt_timeout
+                .and_then(|t| started.checked_add(t).map(|at| (at, t)));
             let by_deadline = info.deadline.map(|d| self.tokio_instant(d));
             let limit = match (by_timeout, by_deadline) {
                 (Some((at, t)), Some(d)) if at <= d => Some((at, Some(t))),
