@@ -477,10 +477,31 @@ impl FromStr for BaseUrl {
     }
 }
 
+/// The smallest per-attempt timeout: a positive `GLOBUS_SDK_HTTP_TIMEOUT`
+/// below it is rounded up to it, because the transport's timers cannot wait
+/// for less than a millisecond.
+pub const MIN_HTTP_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// The largest per-attempt timeout `GLOBUS_SDK_HTTP_TIMEOUT` may name: 365
+/// days. A larger value is surely a mistake (`-1` means no timeout), and
+/// timers cannot represent arbitrarily distant instants.
+pub const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+
 /// The per-attempt HTTP timeout named by `GLOBUS_SDK_HTTP_TIMEOUT`, with
-/// globus-sdk's rules: unset or empty means 60 s, `-1` means no timeout
-/// (`Ok(None)`), otherwise seconds as a decimal number. Anything else (text,
-/// other negatives, NaN) is an invalid-input error.
+/// globus-sdk's rules: unset, empty or blank means 60 s; the value is a
+/// decimal number of seconds (surrounding spaces allowed); `-1` means no
+/// timeout (`Ok(None)`).
+///
+/// globus-sdk hands any other value to its HTTP library, which refuses zero
+/// and negative timeouts; so do we, with a message that quotes the value as
+/// given and says what is wrong with it:
+///
+/// - text that is not a number, NaN and infinities are refused;
+/// - a negative number other than `-1` is refused ("must not be negative");
+/// - zero is refused ("must be greater than zero");
+/// - more than [`MAX_HTTP_TIMEOUT`] is refused ("too large");
+/// - a positive value below [`MIN_HTTP_TIMEOUT`] (for example `1e-12`) is
+///   rounded up to it.
 ///
 /// The core has no timeouts of its own; this is for transports.
 pub fn http_timeout_from_lookup(
@@ -489,21 +510,38 @@ pub fn http_timeout_from_lookup(
     let Some(raw) = non_empty(lookup(ENV_HTTP_TIMEOUT)) else {
         return Ok(Some(DEFAULT_HTTP_TIMEOUT));
     };
-    let bad = || {
-        GroupsError::invalid_input(format!(
-            "{ENV_HTTP_TIMEOUT}={raw:?} is not a number of seconds"
-        ))
-    };
-    let secs: f64 = raw.trim().parse().map_err(|_| bad())?;
+    let bad = |why: &str| GroupsError::invalid_input(format!("{ENV_HTTP_TIMEOUT}={raw:?} {why}"));
+    let secs: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| bad("is not a number of seconds (use -1 for no timeout)"))?;
+    if !secs.is_finite() {
+        return Err(bad(
+            "is not a finite number of seconds (use -1 for no timeout)",
+        ));
+    }
     if secs == -1.0 {
         return Ok(None);
     }
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(bad());
+    if secs < 0.0 {
+        return Err(bad(
+            "must not be negative (use -1 for no timeout, or a positive number of seconds)",
+        ));
     }
-    Duration::try_from_secs_f64(secs)
-        .map(Some)
-        .map_err(|_| bad())
+    if secs == 0.0 {
+        return Err(bad(
+            "must be greater than zero (use -1 for no timeout, or a positive number of seconds)",
+        ));
+    }
+    if secs > MAX_HTTP_TIMEOUT.as_secs_f64() {
+        return Err(bad(&format!(
+            "is too large (at most {} seconds; use -1 for no timeout)",
+            MAX_HTTP_TIMEOUT.as_secs()
+        )));
+    }
+    // In range, so the conversion cannot fail; tiny values round up.
+    let timeout = Duration::try_from_secs_f64(secs).unwrap_or(MAX_HTTP_TIMEOUT);
+    Ok(Some(timeout.max(MIN_HTTP_TIMEOUT)))
 }
 
 /// Everything a client needs besides a transport and a token provider: the

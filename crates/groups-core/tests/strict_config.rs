@@ -3,9 +3,11 @@
 //! anything is sent, and each message states the problem once.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use groups_core::config::{
-    BaseUrl, ClientConfig, ENV_ENVIRONMENT, ENV_SERVICE_URL_AUTH, ENV_SERVICE_URL_GROUPS,
+    BaseUrl, ClientConfig, ENV_ENVIRONMENT, ENV_HTTP_TIMEOUT, ENV_SERVICE_URL_AUTH,
+    ENV_SERVICE_URL_GROUPS, http_timeout_from_lookup,
 };
 
 fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
@@ -167,6 +169,62 @@ fn env_service_urls_are_strict_and_named_once() {
             .map(|m| m.starts_with(ENV_ENVIRONMENT)),
         Some(true)
     );
+}
+
+fn timeout(v: &str) -> Result<Option<Duration>, groups_core::GroupsError> {
+    http_timeout_from_lookup(vars(&[(ENV_HTTP_TIMEOUT, v)]))
+}
+
+#[test]
+fn http_timeout_good_values() {
+    assert_eq!(timeout("").unwrap(), Some(Duration::from_secs(60)));
+    assert_eq!(timeout("   ").unwrap(), Some(Duration::from_secs(60)));
+    assert_eq!(timeout("-1").unwrap(), None);
+    assert_eq!(timeout("-1.0").unwrap(), None);
+    assert_eq!(timeout("2.5").unwrap(), Some(Duration::from_millis(2500)));
+    assert_eq!(timeout(" 30 ").unwrap(), Some(Duration::from_secs(30)));
+    assert_eq!(timeout("0.25").unwrap(), Some(Duration::from_millis(250)));
+    // Tiny positive values round up to the smallest wait the transport has.
+    assert_eq!(timeout("1e-12").unwrap(), Some(Duration::from_millis(1)));
+    assert_eq!(timeout("0.0001").unwrap(), Some(Duration::from_millis(1)));
+    assert_eq!(timeout("86400").unwrap(), Some(Duration::from_secs(86_400)));
+}
+
+#[test]
+fn http_timeout_bad_values_are_named_with_the_value_as_given() {
+    let cases = [
+        ("-5", "must not be negative"),
+        ("-0.5", "must not be negative"),
+        ("-1e-12", "must not be negative"),
+        ("-inf", "not a finite number"),
+        ("0", "must be greater than zero"),
+        ("0.0", "must be greater than zero"),
+        ("-0", "must be greater than zero"),
+        ("NaN", "not a finite number"),
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("infinity", "not a finite number"),
+        ("abc", "not a number"),
+        ("5s", "not a number"),
+        ("1e300", "too large"),
+        ("18446744073709551616", "too large"),
+        ("1e10", "too large"),
+    ];
+    for (value, why) in cases {
+        let err = timeout(value).expect_err(value);
+        assert!(err.is_invalid_input(), "{value}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains(ENV_HTTP_TIMEOUT), "{value}: {msg}");
+        assert!(
+            msg.contains(&format!("{value:?}")),
+            "the value is shown as given: {value}: {msg}"
+        );
+        assert!(msg.contains(why), "{value}: expected {why:?} in {msg}");
+        assert_eq!(msg.matches("invalid input: ").count(), 1, "{msg}");
+        if why != "not a number" && why != "not a finite number" {
+            assert!(!msg.contains("not a number"), "{value} is a number: {msg}");
+        }
+    }
 }
 
 #[test]

@@ -174,19 +174,8 @@ impl HyperClientBuilder {
         if !base.is_https() && is_loopback_host(base.host()) {
             builder.allow_plain_http_loopback = true;
         }
-        builder.attempt_timeout =
-            match config::http_timeout_from_lookup(&lookup).map_err(invalid)? {
-                Some(d) if d.is_zero() => {
-                    return Err(BuildError::new(
-                        BuildErrorKind::InvalidEnvVar,
-                        format!(
-                            "{}=0: the timeout must be positive (or -1 for none)",
-                            config::ENV_HTTP_TIMEOUT
-                        ),
-                    ));
-                }
-                timeout => timeout,
-            };
+        // The core refuses zero, negatives other than -1 and huge values.
+        builder.attempt_timeout = config::http_timeout_from_lookup(&lookup).map_err(invalid)?;
         match env::parse_verify_ssl(lookup(env::VERIFY_SSL_VAR).as_deref())? {
             VerifySsl::Verify => {}
             VerifySsl::DontVerify => builder.accept_invalid_certs = true,

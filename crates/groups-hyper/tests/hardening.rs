@@ -114,3 +114,45 @@ fn bad_app_name_message_has_one_prefix() {
         "{core}"
     );
 }
+
+#[test]
+fn http_timeout_env_values() {
+    let t = |v: &str| HyperClientBuilder::from_env_with(vars(&[("GLOBUS_SDK_HTTP_TIMEOUT", v)]));
+    for (value, why) in [
+        ("-5", "must not be negative"),
+        ("-0.5", "must not be negative"),
+        ("0", "must be greater than zero"),
+        ("NaN", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("abc", "not a number"),
+        ("1e300", "too large"),
+        ("99999999999", "too large"),
+    ] {
+        let err = t(value).expect_err(value);
+        assert_eq!(err.kind(), BuildErrorKind::InvalidEnvVar);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("GLOBUS_SDK_HTTP_TIMEOUT={value:?}")),
+            "{msg}"
+        );
+        assert!(msg.contains(why), "{value}: {msg}");
+        assert!(!msg.contains("invalid input"), "{msg}");
+    }
+    let ok = |v: &str| t(v).unwrap().build_transport().unwrap().attempt_timeout();
+    assert_eq!(ok(""), Some(std::time::Duration::from_secs(60)));
+    assert_eq!(ok("-1"), None);
+    assert_eq!(ok("1e-12"), Some(std::time::Duration::from_millis(1)));
+}
+
+#[tokio::test]
+async fn a_huge_attempt_timeout_does_not_panic() {
+    let server = ScriptedServer::start([Step::Respond(json(200, "[]"))]).await;
+    let client = HyperClientBuilder::new()
+        .base_url(server.base())
+        .allow_plain_http_loopback(true)
+        .attempt_timeout(std::time::Duration::MAX)
+        .no_overall_deadline()
+        .build_with_token("CANARY-AT")
+        .unwrap();
+    assert!(client.get_my_groups().await.unwrap().is_empty());
+}
