@@ -594,10 +594,50 @@ impl fmt::Display for GroupsAPIError {
             }
             None => {}
         }
+        if self.status.is_redirection() {
+            // The SDK never follows redirects: say where the service pointed.
+            match self.headers.get(http::header::LOCATION) {
+                Some(location) => write!(f, "; {}", RedirectTarget(location.as_bytes()))?,
+                None => f.write_str("; redirect with no Location header, not followed")?,
+            }
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {})", truncate(id, 100))?;
         }
         Ok(())
+    }
+}
+
+/// A `Location` value for an error message: without user name, password,
+/// query or fragment (any of which may carry a credential), saying when a
+/// query was dropped, and cut when very long.
+struct RedirectTarget<'a>(&'a [u8]);
+
+impl fmt::Display for RedirectTarget<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = String::from_utf8_lossy(self.0);
+        let (without_fragment, _) = text.split_once('#').unwrap_or((&text, ""));
+        let (target, query) = match without_fragment.split_once('?') {
+            Some((target, _)) => (target, true),
+            None => (without_fragment, false),
+        };
+        let mut shown = target.to_owned();
+        if let Some(scheme_end) = target.find("://") {
+            let rest = &target[scheme_end + 3..];
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            if let Some(at) = rest[..authority_end].rfind('@') {
+                shown = format!("{}{}", &target[..scheme_end + 3], &rest[at + 1..]);
+            }
+        }
+        let cut = truncate(&shown, 200);
+        write!(f, "redirect to {cut:?}")?;
+        if cut.len() < shown.len() {
+            f.write_str("...")?;
+        }
+        if query {
+            f.write_str(" (query omitted)")?;
+        }
+        f.write_str(", not followed")
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{ScriptedServer, Step, json};
+use common::{ScriptedServer, Step, json, response};
 use groups_core::config::BaseUrl;
 use groups_hyper::{BuildErrorKind, HyperClientBuilder};
 
@@ -155,4 +155,57 @@ async fn a_huge_attempt_timeout_does_not_panic() {
         .build_with_token("CANARY-AT")
         .unwrap();
     assert!(client.get_my_groups().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_redirect_names_its_location_without_the_query() {
+    let server = ScriptedServer::start([
+        Step::Respond(response(
+            302,
+            &[(
+                "location",
+                "https://login.example.org/start/here?next=%2F&token=CANARY-Q#frag",
+            )],
+            "",
+        )),
+        Step::Respond(response(
+            307,
+            &[(
+                "location",
+                "https://user:CANARY-PW@mirror.example.org/v2/groups",
+            )],
+            "",
+        )),
+        Step::Respond(response(301, &[], "")),
+    ])
+    .await;
+    let client = HyperClientBuilder::new()
+        .base_url(server.base())
+        .allow_plain_http_loopback(true)
+        .build_with_token("CANARY-AT")
+        .unwrap();
+
+    let err = client.get_my_groups().await.unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(err.status(), Some(http::StatusCode::FOUND));
+    assert!(
+        msg.contains("https://login.example.org/start/here"),
+        "the Location is named: {msg}"
+    );
+    assert!(msg.contains("query omitted"), "{msg}");
+    assert!(!msg.contains("CANARY-Q") && !msg.contains("frag"), "{msg}");
+    assert!(msg.contains("not followed"), "{msg}");
+
+    let err = client.get_my_groups().await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("https://mirror.example.org/v2/groups"),
+        "{msg}"
+    );
+    assert!(!msg.contains("CANARY-PW") && !msg.contains("user"), "{msg}");
+
+    let err = client.get_my_groups().await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("no Location"), "{msg}");
+    assert_eq!(server.requests().len(), 3);
 }
