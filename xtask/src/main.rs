@@ -2,14 +2,17 @@
 //!
 //! * `cargo xtask ci`: the single definition of green. It prepares what the
 //!   tests need (the Python virtual environment for the official-SDK
-//!   conformance test), then runs the layering check, `cargo fmt --check`,
-//!   clippy on all targets with warnings denied, every test and doc test,
+//!   conformance test, the headless browser for the browser login test),
+//!   then runs the layering check, `cargo fmt --check`, clippy on all
+//!   targets with warnings denied, every test and doc test,
 //!   `cargo doc` with warnings denied, and a quick smoke run of the
 //!   benchmarks (`cargo xtask bench --quick`).
 //! * `cargo xtask layering`: only the dependency and module-cycle checks.
 //! * `cargo xtask fuzz [--seconds N] [--only a,b]`: every fuzz target for N
 //!   seconds (see `fuzz.rs`; needs the nightly toolchain).
 //! * `cargo xtask venv`: only create or refresh the Python environment.
+//! * `cargo xtask browser`: only find or install chromium and chromedriver (see
+//!   `browser.rs`).
 //! * `cargo xtask bench [--quick]`: the benchmarks (see `bench.rs`).
 
 // A binary: its items are private to it, whatever `pub` says.
@@ -20,6 +23,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod browser;
 mod fuzz;
 mod modules;
 mod python;
@@ -33,9 +37,16 @@ fn main() -> ExitCode {
         Some("layering") => layering(&root),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
+        Some("browser") => browser::ensure_browser().map(|b| {
+            println!(
+                "browser ready: {} with {}",
+                b.chromium.display(),
+                b.chromedriver.display()
+            )
+        }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layering | venv | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b]>"
+                "usage: cargo xtask <ci | layering | venv | browser | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b]>"
             );
             return ExitCode::from(2);
         }
@@ -95,9 +106,15 @@ fn ci(root: &Path) -> Result<(), String> {
     }
     let python = python::ensure_venv(root)?;
     let python = python.to_string_lossy().into_owned();
+    let browser = browser::ensure_browser()?;
+    let chromium = browser.chromium.to_string_lossy().into_owned();
+    let chromedriver = browser.chromedriver.to_string_lossy().into_owned();
     let test_env = [
         ("GROUPS_PYTHON", python.as_str()),
         ("GROUPS_REQUIRE_PYTHON", "1"),
+        ("GROUPS_CHROMIUM", chromium.as_str()),
+        ("GROUPS_CHROMEDRIVER", chromedriver.as_str()),
+        ("GROUPS_REQUIRE_BROWSER", "1"),
     ];
     layering(root)?;
     step(
