@@ -201,12 +201,63 @@ async fn canary_token_never_reaches_logs_or_errors() {
         errors.push(shown);
     }
     assert!(!format!("{client:?}").contains(CANARY));
+
+    // Token requests of a confidential refresh-token client: the refresh
+    // token, the client secret (and its Basic encoding), the rotated refresh
+    // token and the access token never reach the trace output or the error.
+    let token = r#"{"access_token": "AT-FROM-AUTH", "expires_in": 172800,
+      "resource_server": "groups.api.globus.org", "token_type": "Bearer",
+      "refresh_token": "ROTATED-CANARY",
+      "scope": "urn:globus:auth:scope:groups.api.globus.org:all"}"#;
+    let auth = ScriptedServer::start([
+        Step::Respond(json(200, token)),
+        Step::Respond(json(
+            401,
+            r#"{"code": "AUTHENTICATION_ERROR", "detail": "no"}"#,
+        )),
+        Step::Respond(json(
+            400,
+            r#"{"error": "invalid_grant", "error_description": "rotated"}"#,
+        )),
+    ])
+    .await;
+    let renewing = HyperClientBuilder::new()
+        .base_url(auth.base())
+        .auth_url(groups_core::config::BaseUrl::parse(&auth.base()).unwrap())
+        .allow_plain_http_loopback(true)
+        .client_secret("SECRET-CANARY")
+        .build_with_refresh_token("CID", "REFRESH-CANARY")
+        .unwrap();
+    let err = renewing.get_my_groups().await.unwrap_err();
+    assert_eq!(auth.requests().len(), 3, "token, 401, renewal refused");
+    errors.push(format!("{err} / {err:?} / {renewing:?}"));
+    let auth_secrets = [
+        "SECRET-CANARY",
+        "REFRESH-CANARY",
+        "ROTATED-CANARY",
+        "AT-FROM-AUTH",
+        // base64 of "CID:SECRET-CANARY", the Basic credentials
+        "Q0lEOlNFQ1JFVC1DQU5BUlk",
+    ];
+
     let bad = groups_hyper::client_from_env(format!("{CANARY} with a space")).unwrap_err();
     assert!(!format!("{bad} / {bad:?}").contains(CANARY));
 
-    assert_eq!(errors.len(), 9);
+    assert_eq!(errors.len(), 10);
     let logged = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(!logged.contains(CANARY), "canary leaked in tracing output");
+    let shown = format!("{} {logged}", errors.join(" "));
+    for secret in auth_secrets {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    assert!(
+        logged.contains("/v2/oauth2/token"),
+        "the token requests were traced"
+    );
+    assert!(
+        logged.contains("oauth2_refresh_token"),
+        "named after their operation"
+    );
     assert!(
         !logged.to_ascii_lowercase().contains("bearer"),
         "an auth scheme was logged"
