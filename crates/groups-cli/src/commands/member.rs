@@ -1,0 +1,113 @@
+//! `member add|invite|approve|reject|remove|change-role|list`.
+
+use groups_types::{BatchItem, BatchVerb, GroupInclude};
+use serde_json::Value;
+
+use super::{batch, batch_refused, to_json};
+use crate::cli::{GroupUser, MemberListArgs, Role};
+use crate::error::CliError;
+use crate::output::{Field, Output, Text};
+use crate::resolve::resolve_user;
+use crate::session::Session;
+
+/// One identity, one verb: a one-entry batch, shown as a record of the
+/// resulting membership.
+pub async fn one(
+    s: &Session,
+    target: &GroupUser,
+    verb: BatchVerb,
+    role: Option<Role>,
+    provision: bool,
+) -> Result<Output, CliError> {
+    let identity = resolve_user(s, &target.user, provision).await?;
+    let item = match role {
+        Some(r) => BatchItem::with_role(identity, r.to_api()),
+        None => BatchItem::new(identity),
+    };
+    let answer = batch(s, target.group_id, verb.clone(), vec![item]).await?;
+    let (past, generic) = match verb {
+        BatchVerb::Add => ("Added", "Could not add user to group"),
+        BatchVerb::Invite => ("Invited", "Could not invite user to group"),
+        BatchVerb::Approve => ("Approved", "Could not approve user"),
+        BatchVerb::Reject => ("Rejected", "Could not reject user"),
+        BatchVerb::Remove => ("Removed", "Could not remove user from group"),
+        BatchVerb::ChangeRole => ("Changed", "Could not change the role of user"),
+        _ => ("Updated", "Could not update the membership"),
+    };
+    let ok = answer
+        .get(verb.as_str())
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if !ok {
+        return Err(batch_refused(&answer, &verb, generic));
+    }
+    let mut fields = vec![
+        Field::new("Group ID", "group_id"),
+        Field::new(&format!("{past} User ID"), "identity_id"),
+        Field::new(&format!("{past} User Username"), "username"),
+    ];
+    if verb == BatchVerb::ChangeRole {
+        fields.push(Field::new("Role", "role"));
+    }
+    Ok(Output {
+        json: answer,
+        text: Text::Record {
+            fields,
+            at: Some(format!("{}.0", verb.as_str())),
+        },
+    })
+}
+
+/// The column title of a membership field: `current_project_name` ->
+/// `Current Project Name`.
+fn title(name: &str) -> String {
+    name.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `member list GROUP_ID [--fields a,b]`.
+pub async fn list(s: &Session, args: MemberListArgs) -> Result<Output, CliError> {
+    let mut fields = vec![
+        Field::new("Username", "username"),
+        Field::new("Role", "role"),
+        Field::new("Status", "status"),
+    ];
+    if let Some(extra) = &args.fields {
+        for name in extra.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let name = name.to_lowercase();
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(CliError::usage(format!(
+                    "invalid membership field name {name:?} in --fields"
+                )));
+            }
+            fields.push(Field::new(
+                &title(&name),
+                &format!("membership_fields.{name}"),
+            ));
+        }
+    }
+    let group = s
+        .client()
+        .get_group(args.group_id)
+        .include([GroupInclude::Memberships])
+        .await?;
+    Ok(Output::table(to_json(&group)?, fields, Some("memberships")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn titles() {
+        assert_eq!(super::title("institution"), "Institution");
+        assert_eq!(super::title("current_project_name"), "Current Project Name");
+    }
+}

@@ -1,0 +1,232 @@
+//! Credentials and clients: who the tool acts as, from the environment.
+//!
+//! In order:
+//! 1. `GLOBUS_GROUPS_TOKEN`: an access token for Globus Groups, sent as is
+//!    (a 401 is final). Auth calls (identity lookups, userinfo) use
+//!    `GLOBUS_GROUPS_AUTH_TOKEN` when set, else the same token (enough for
+//!    the emulator).
+//! 2. `GLOBUS_GROUPS_CLIENT_ID` and `GLOBUS_GROUPS_CLIENT_SECRET`: a
+//!    confidential client acting as itself (client credentials, renewed
+//!    before expiry); identity lookups authenticate as the client. Setting
+//!    only one of the two is a usage error, as in globus-cli.
+//!
+//! The service URLs, timeout and TLS settings come from the `GLOBUS_SDK_*`
+//! variables (see [`groups_hyper::HyperClientBuilder::from_env`]).
+
+use std::collections::HashMap;
+
+use groups_core::GroupsScopes;
+use groups_core::auth::SecretString;
+use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder, HyperTransport};
+use groups_manager::GroupsManager;
+use groups_types::IdentityId;
+
+use crate::error::CliError;
+
+/// The static-token variable.
+pub const TOKEN_VAR: &str = "GLOBUS_GROUPS_TOKEN";
+/// The token for Globus Auth calls when a static token is used.
+pub const AUTH_TOKEN_VAR: &str = "GLOBUS_GROUPS_AUTH_TOKEN";
+/// The confidential client's id.
+pub const CLIENT_ID_VAR: &str = "GLOBUS_GROUPS_CLIENT_ID";
+/// The confidential client's secret.
+pub const CLIENT_SECRET_VAR: &str = "GLOBUS_GROUPS_CLIENT_SECRET";
+/// The `User-Agent` app name.
+pub const APP_NAME: &str = concat!("globus-groups v", env!("CARGO_PKG_VERSION"));
+
+/// The client id named in Auth calls made with a static token (they carry
+/// the token, so the id is only a label).
+const STATIC_CLIENT_LABEL: &str = "globus-groups";
+
+/// How the tool authenticates.
+#[derive(Clone)]
+pub enum Credential {
+    /// A static access token (and the token for Auth calls).
+    Token {
+        /// For Groups.
+        groups: SecretString,
+        /// For Auth.
+        auth: SecretString,
+    },
+    /// A confidential client acting as itself.
+    Client {
+        /// Its id (also its identity id in Globus).
+        id: String,
+        /// Its secret.
+        secret: SecretString,
+    },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Token { .. } => f.write_str("Credential::Token(..)"),
+            Credential::Client { id, .. } => write!(f, "Credential::Client({id}, ..)"),
+        }
+    }
+}
+
+fn non_empty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl Credential {
+    /// The credential the environment configures.
+    pub fn from_env() -> Result<Credential, CliError> {
+        if let Some(token) = non_empty(TOKEN_VAR) {
+            let auth = non_empty(AUTH_TOKEN_VAR).unwrap_or_else(|| token.clone());
+            return Ok(Credential::Token {
+                groups: token.into(),
+                auth: auth.into(),
+            });
+        }
+        match (non_empty(CLIENT_ID_VAR), non_empty(CLIENT_SECRET_VAR)) {
+            (Some(id), Some(secret)) => Ok(Credential::Client {
+                id,
+                secret: secret.into(),
+            }),
+            (Some(_), None) => Err(CliError::usage(format!(
+                "{CLIENT_ID_VAR} is set but {CLIENT_SECRET_VAR} is not: set both, or neither"
+            ))),
+            (None, Some(_)) => Err(CliError::usage(format!(
+                "{CLIENT_SECRET_VAR} is set but {CLIENT_ID_VAR} is not: set both, or neither"
+            ))),
+            (None, None) => Err(CliError::MissingLogin),
+        }
+    }
+}
+
+/// The clients of one command run.
+pub struct Session {
+    /// The Groups manager (and through it the client).
+    pub manager: GroupsManager<HyperTransport>,
+    /// The Auth client (same connection pool).
+    pub auth: AuthClient,
+    credential: Credential,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("credential", &self.credential)
+            .finish_non_exhaustive()
+    }
+}
+
+fn build_error(e: groups_hyper::BuildError) -> CliError {
+    CliError::usage(format!("cannot configure the client: {e}"))
+}
+
+impl Session {
+    /// Clients for the credential of the environment.
+    pub fn from_env() -> Result<Session, CliError> {
+        let credential = Credential::from_env()?;
+        let builder = HyperClientBuilder::from_env()
+            .map_err(build_error)?
+            .app_name(APP_NAME);
+        Session::new(builder, credential)
+    }
+
+    /// Clients over `builder` for `credential`.
+    pub fn new(builder: HyperClientBuilder, credential: Credential) -> Result<Session, CliError> {
+        let (client, auth): (GroupsClient, AuthClient) = match &credential {
+            Credential::Token { groups, .. } => {
+                let client = builder
+                    .clone()
+                    .build_with_token(groups.clone())
+                    .map_err(build_error)?;
+                let auth = builder
+                    .build_auth_client_for(&client, STATIC_CLIENT_LABEL)
+                    .map_err(build_error)?;
+                (client, auth)
+            }
+            Credential::Client { id, secret } => {
+                let client = builder
+                    .clone()
+                    .build_with_client_credentials(id.clone(), secret.clone(), [GroupsScopes::ALL])
+                    .map_err(build_error)?;
+                let auth = builder
+                    .client_secret(secret.clone())
+                    .build_auth_client_for(&client, id.clone())
+                    .map_err(build_error)?;
+                (client, auth)
+            }
+        };
+        Ok(Session {
+            manager: GroupsManager::new(client),
+            auth,
+            credential,
+        })
+    }
+
+    /// The Groups client.
+    pub fn client(&self) -> &GroupsClient {
+        self.manager.client()
+    }
+
+    /// Look identities up by username: username (lower-cased) to id; names
+    /// Auth does not know are absent. At most 100 names per request.
+    pub async fn lookup_usernames(
+        &self,
+        names: &[String],
+        provision: bool,
+    ) -> Result<HashMap<String, (IdentityId, String)>, CliError> {
+        let mut found = HashMap::new();
+        for chunk in names.chunks(100) {
+            let mut call = self.auth.get_identities_by_usernames(chunk.iter().cloned());
+            if provision {
+                call = call.provision();
+            }
+            if let Credential::Token { auth, .. } = &self.credential {
+                call = call.bearer(auth.clone());
+            }
+            let answer = call.await?;
+            for identity in answer.identities {
+                found.insert(
+                    identity.username.to_lowercase(),
+                    (identity.id, identity.username.clone()),
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    /// The caller's own identity id: userinfo's `sub` for a token (falling
+    /// back to the one identity of the preferences when the token cannot
+    /// call userinfo), the client id for a client identity.
+    pub async fn my_identity(&self) -> Result<IdentityId, CliError> {
+        match &self.credential {
+            Credential::Client { id, .. } => id.parse().map_err(|_| {
+                CliError::usage(format!(
+                    "the client id {id:?} is not a UUID, so it is no identity id: pass --identity"
+                ))
+            }),
+            Credential::Token { auth, .. } => {
+                match self.auth.userinfo(auth.clone()).await {
+                    Ok(info) => info.sub.parse().map_err(|_| {
+                        CliError::failed(format!(
+                            "userinfo gave a sub that is not a UUID: {:?}",
+                            info.sub
+                        ))
+                    }),
+                    Err(_) => {
+                        // A Groups-only token: the preferences are keyed by the
+                        // caller's identities.
+                        let prefs = self.client().get_identity_preferences().await?;
+                        let mut ids = prefs.keys();
+                        match (ids.next(), ids.next()) {
+                            (Some(id), None) => Ok(*id),
+                            _ => Err(CliError::usage(
+                                "cannot tell which identity is yours (the token cannot call \
+                                 Globus Auth's userinfo): pass --identity",
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
