@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::faults::{Fault, MAX_PENDING_FAULTS};
 use crate::shared::{Failure, Shared};
 use crate::world::resp::{base_error, json_response};
-use crate::world::{ApiResponse, AutoApprove, ErrorCode, Seed, StateError, World};
+use crate::world::{ApiResponse, AuthDemand, AutoApprove, ErrorCode, Seed, StateError, World};
 
 fn ok(value: Value) -> ApiResponse {
     json_response(StatusCode::OK, &value)
@@ -88,6 +88,27 @@ pub(crate) async fn handle(
             shared.set_auto_approve(None);
             Ok(ok(json!({ "auto_approve": null })))
         }
+        ("/auth/demand", &Method::GET) => shared.read(|w| ok(json!({ "demand": w.auth_demand() }))),
+        ("/auth/demand", &Method::PUT | &Method::POST) => {
+            match serde_json::from_slice::<AuthDemand>(&body) {
+                Err(e) => Ok(bad_json(&e)),
+                Ok(d) => shared
+                    .blocking(move |s| s.mutate(true, |w| w.set_auth_demand(Some(d))))
+                    .await
+                    .and_then(|r| match r {
+                        Ok(()) => shared.read(|w| ok(json!({ "demand": w.auth_demand() }))),
+                        Err(detail) => Ok(base_error(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            ErrorCode::InvalidJson,
+                            &format!("The demand was refused: {detail}."),
+                        )),
+                    }),
+            }
+        }
+        ("/auth/demand", &Method::DELETE) => shared
+            .blocking(|s| s.mutate(true, |w| w.set_auth_demand(None)))
+            .await
+            .map(|_| ok(json!({ "demand": null }))),
         ("/auth/tokens", &Method::GET) => {
             let now = shared.now_secs();
             shared.read(|w| ok(json!({ "now": now, "tokens": w.issued_tokens(now) })))
@@ -100,7 +121,7 @@ pub(crate) async fn handle(
         }
         (
             "/health" | "/reset" | "/seed" | "/state" | "/faults" | "/clock" | "/auth/approve"
-            | "/auth/tokens",
+            | "/auth/demand" | "/auth/tokens",
             _,
         ) => Ok(base_error(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -13,7 +13,7 @@ use crate::faults::Fault;
 use crate::persist::{self, Persister};
 use crate::server;
 use crate::shared::{Failure, Limits, Shared};
-use crate::world::{Policy, Seed, World};
+use crate::world::{AuthDemand, Policy, Seed, World};
 
 /// Default request-body limit: 4 MiB (bigger bodies get 413). A batch of
 /// [`MAX_BATCH_ITEMS`](crate::world::MAX_BATCH_ITEMS) items fits with room to spare.
@@ -53,6 +53,10 @@ pub enum EmulatorError {
     /// A seed could not be read or was refused by the world.
     #[error("seed: {0}")]
     Seed(String),
+    /// An [`AuthDemand`] was refused (it asks for nothing, or names an unknown scope or
+    /// an entry that is too long).
+    #[error("auth demand: {0}")]
+    AuthDemand(String),
     /// A change could not be applied (the handler failed or persistence failed; the world
     /// was left as it was before the change when a state file is configured).
     #[error("operation failed: {0}")]
@@ -82,6 +86,7 @@ pub struct EmulatorBuilder {
     backlog: u32,
     max_connections: usize,
     header_read_timeout: Duration,
+    auth_demand: Option<AuthDemand>,
 }
 
 impl Default for EmulatorBuilder {
@@ -97,6 +102,7 @@ impl Default for EmulatorBuilder {
             backlog: DEFAULT_BACKLOG,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            auth_demand: None,
         }
     }
 }
@@ -189,6 +195,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Demand more of every token on the Groups endpoints from the start: scopes, or a
+    /// login session with given identities, MFA or age (see [`AuthDemand`]); applied
+    /// after the seed and over a resumed state file's demand.
+    /// [`Emulator::set_auth_demand`] changes it later.
+    pub fn auth_demand(mut self, demand: AuthDemand) -> Self {
+        self.auth_demand = Some(demand);
+        self
+    }
+
     /// Listen backlog (default [`DEFAULT_BACKLOG`]; the kernel may cap it).
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
@@ -226,6 +241,11 @@ impl EmulatorBuilder {
                     .load_seed(seed)
                     .map_err(|e| EmulatorError::Seed(e.0))?;
             }
+        }
+        if let Some(d) = self.auth_demand {
+            world
+                .set_auth_demand(Some(d))
+                .map_err(EmulatorError::AuthDemand)?;
         }
         let persister = match &self.state_file {
             None => None,
@@ -395,6 +415,32 @@ impl Emulator {
     /// `access_denied`) instead of showing its page; `None` shows the page again.
     pub fn set_auto_approve(&self, auto: Option<crate::world::AutoApprove>) {
         self.shared.set_auto_approve(auto);
+    }
+
+    /// Demand more of every token on the Groups endpoints (the same as
+    /// `PUT /_emulator/auth/demand`); `None` drops the demand. An invalid demand is
+    /// refused and nothing changes.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use groups_emulator::Emulator;
+    /// use groups_emulator::world::AuthDemand;
+    ///
+    /// let emu = Emulator::start().await?;
+    /// // From now on a token needs an MFA login: others get 401 AuthorizationRequired
+    /// // with {"authorization_parameters": {"session_required_mfa": true, ...}}.
+    /// emu.set_auth_demand(Some(AuthDemand::new().session_required_mfa(true)))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_auth_demand(&self, demand: Option<AuthDemand>) -> Result<(), EmulatorError> {
+        self.shared
+            .mutate(true, |w| w.set_auth_demand(demand))?
+            .map_err(EmulatorError::AuthDemand)
+    }
+
+    /// The demand in force, if any.
+    pub fn auth_demand(&self) -> Option<AuthDemand> {
+        self.read_world(|w| w.auth_demand().cloned())
     }
 
     /// Drop every pending fault rule.

@@ -74,6 +74,34 @@
 //! own identity. Token values, codes and secrets are random and never logged or stored:
 //! the world keeps one-way fingerprints.
 //!
+//! ## Consent and session demands
+//!
+//! A resource server may want more than a valid token: consent to a scope the token
+//! lacks, or a login session with a given identity, identity domain, MFA, or one not
+//! older than a timeout. [`EmulatorBuilder::auth_demand`],
+//! [`Emulator::set_auth_demand`] or `PUT /_emulator/auth/demand` set such a demand
+//! ([`world::AuthDemand`]) for every Groups call:
+//!
+//! ```json
+//! {"required_scopes": ["urn:globus:auth:scope:groups.api.globus.org:all"],
+//!  "session_required_identities": ["alice@example.org"], "session_required_mfa": true,
+//!  "session_timeout_secs": 3600, "session_message": "log in again with MFA"}
+//! ```
+//!
+//! A token that only lacks a scope gets 403 `{"code": "ConsentRequired", "detail",
+//! "required_scopes", "authorization_parameters": {"required_scopes", "session_message"}}`;
+//! one whose session falls short gets 401 `{"code": "AuthorizationRequired", "detail",
+//! "authorization_parameters": {...}}` with what a new login must satisfy:
+//! `session_required_identities`, `session_required_single_domain`,
+//! `session_required_mfa`, `prompt: "login"` (a session older than the timeout),
+//! `required_scopes`, `session_message`. The authorize request of that new login
+//! carries them: its page then lists only the required identities (another one is sent
+//! back with `access_denied`), `session_required_mfa=True` makes it an MFA login, and
+//! the scopes asked for are consented. Tokens issued from that code (and refreshed from
+//! it) carry its session: the identity, the login time and the MFA flag. Tokens without
+//! a login (client credentials, dependent tokens, seeded or default tokens) never meet a
+//! session requirement.
+//!
 //! # Durability
 //!
 //! With a state file ([`EmulatorBuilder::state_file`], `--state FILE`), every write that
@@ -108,13 +136,16 @@
 //! | GET | `/_emulator/auth/approve` | | `{"auto_approve": {"identity", "decision"} or null}` |
 //! | PUT, POST | `/_emulator/auth/approve` | `{"identity": "<id or username>", "decision": "allow" or "deny"}` | the authorize endpoint answers at once with the 302 (a code for that identity, or `access_denied`) instead of its page, until DELETE |
 //! | DELETE | `/_emulator/auth/approve` | | shows the page again: `{"auto_approve": null}` |
-//! | GET | `/_emulator/auth/tokens` | | `{"now", "tokens": [{"fingerprint", "kind", "client_id", "identity", "scopes", "resource_server", "issued_at", "expires_at", "revoked", "active"}]}` (never token values) |
+//! | GET | `/_emulator/auth/tokens` | | `{"now", "tokens": [{"fingerprint", "kind", "client_id", "identity", "scopes", "resource_server", "issued_at", "expires_at", "revoked", "active", "session"}]}` (never token values; `session` is `{"auth_time", "mfa"}` for tokens from a login, else null) |
+//! | GET | `/_emulator/auth/demand` | | `{"demand": {...} or null}` |
+//! | PUT, POST | `/_emulator/auth/demand` | a [`world::AuthDemand`] | the Groups endpoints demand it of every token from now on: `{"demand": {...}}`; 422 `INVALID_JSON` when unparsable or invalid (asks for nothing, an unknown scope, an entry too long) |
+//! | DELETE | `/_emulator/auth/demand` | | drops the demand: `{"demand": null}`. A reset drops it too |
 //!
 //! Other methods on those paths get 405, other paths under the prefix 404.
 //! The same operations exist in the library API: [`Emulator::reset`],
 //! [`Emulator::load_seed`], [`Emulator::dump_state`], [`Emulator::inject`],
 //! [`Emulator::clear_faults`], [`Emulator::with_world`], [`Emulator::advance_clock`],
-//! [`Emulator::set_auto_approve`].
+//! [`Emulator::set_auto_approve`], [`Emulator::set_auth_demand`].
 //!
 //! Fault rule JSON (details on [`Fault`]):
 //!

@@ -54,29 +54,40 @@ impl World {
         {
             return Err(malformed());
         }
-        if let Some(t) = self.tokens.get(&token_fingerprint(token)) {
-            return Ok(self.caller_with_scopes(t.identity, t.scopes.clone()));
-        }
-        match self.issued_for_groups(token, now) {
-            Some(Ok(t)) => return Ok(self.caller_with_scopes(t.identity, t.scopes.clone())),
-            Some(Err(())) => {
-                return Err(resp::auth_error(
-                    ErrorCode::InvalidToken,
-                    "The bearer token has expired or was revoked.",
-                ));
+        let (caller, session) = if let Some(t) = self.tokens.get(&token_fingerprint(token)) {
+            (self.caller_with_scopes(t.identity, t.scopes.clone()), None)
+        } else {
+            match self.issued_for_groups(token, now) {
+                Some(Ok(t)) => (
+                    self.caller_with_scopes(t.identity, t.scopes.clone()),
+                    t.session.as_ref(),
+                ),
+                Some(Err(())) => {
+                    return Err(resp::auth_error(
+                        ErrorCode::InvalidToken,
+                        "The bearer token has expired or was revoked.",
+                    ));
+                }
+                None if policy.strict_tokens => {
+                    return Err(resp::auth_error(
+                        ErrorCode::InvalidToken,
+                        "The bearer token could not be validated.",
+                    ));
+                }
+                None => (
+                    self.caller_with_scopes(
+                        default_identity_for_token(token),
+                        vec![SCOPE_ALL.to_owned()],
+                    ),
+                    None,
+                ),
             }
-            None => {}
+        };
+        // A consent or session demand, when one is set, comes after the token is known.
+        match self.demand_unmet(&caller, session, now) {
+            Some(refusal) => Err(refusal),
+            None => Ok(caller),
         }
-        if policy.strict_tokens {
-            return Err(resp::auth_error(
-                ErrorCode::InvalidToken,
-                "The bearer token could not be validated.",
-            ));
-        }
-        Ok(self.caller_with_scopes(
-            default_identity_for_token(token),
-            vec![SCOPE_ALL.to_owned()],
-        ))
     }
 
     /// The caller whose effective identity is `identity` (its whole identity set,

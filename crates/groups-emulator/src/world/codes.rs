@@ -62,6 +62,10 @@ error_codes! {
         "405: the path exists but not with this method (an `Allow` header lists the methods).";
     InsufficientScope => "INSUFFICIENT_SCOPE",
         "403: the token lacks the `all` scope for a write (or any Groups scope for a read); `provided_scopes` lists its scopes.";
+    ConsentRequired => "ConsentRequired",
+        "403 while an auth demand is set: the token lacks a scope the demand requires; `required_scopes` and `authorization_parameters.required_scopes` list the missing ones (the Globus Auth requirements error code).";
+    AuthorizationRequired => "AuthorizationRequired",
+        "401 while an auth demand is set: the token's login session does not meet it (identity, domain, MFA or age); `authorization_parameters` says what a new login must satisfy (the Globus Auth requirements error code).";
     GroupNotVisible => "GROUP_NOT_VISIBLE",
         "403: the group exists but the caller has no active, invited or pending membership in a private group.";
     Forbidden => "FORBIDDEN",

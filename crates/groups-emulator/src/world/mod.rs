@@ -113,6 +113,7 @@
 mod auth;
 mod batch;
 mod codes;
+mod demand;
 mod groups;
 mod ids;
 mod invariants;
@@ -133,6 +134,7 @@ mod vocab;
 mod tests;
 
 pub use codes::{AUTH_ERROR_CODES, AuthErrorCode, ERROR_CODES, ErrorCode};
+pub use demand::AuthDemand;
 pub use ids::{default_identity_for_token, default_username, identity_id_for_username};
 pub use oauth::{
     ACCESS_TOKEN_SECS, AUTH_RESOURCE_SERVER, AutoApprove, CODE_SECS, Decision, REFRESH_TOKEN_SECS,

@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::codes::AuthErrorCode;
+use super::demand::{AuthDemand, SessionRec, domain_matches, identity_matches};
 use super::ids::{identity_id_for_username, ns, token_fingerprint};
 use super::resp::json_response;
 use super::state::IdentityRec;
@@ -76,6 +77,9 @@ pub(super) struct AuthState {
     pub(super) codes: BTreeMap<Uuid, CodeRec>,
     pub(super) strict_clients: bool,
     pub(super) seq: u64,
+    /// What the Groups endpoints demand of tokens (see the `demand` module).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) demand: Option<AuthDemand>,
 }
 
 /// A registered OAuth2 client. The secret is kept as a fingerprint only.
@@ -115,6 +119,9 @@ pub(super) struct IssuedRec {
     #[serde(default)]
     pub(super) revoked: bool,
     pub(super) seq: u64,
+    /// The login this token comes from (`None` when it comes from no user login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) session: Option<SessionRec>,
 }
 
 impl IssuedRec {
@@ -135,6 +142,9 @@ pub(super) struct CodeRec {
     pub(super) code_challenge: Option<String>,
     pub(super) offline: bool,
     pub(super) expires_at: u64,
+    /// The login that made the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) session: Option<SessionRec>,
 }
 
 /// What the authorize endpoint does without showing its page (control plane
@@ -436,13 +446,13 @@ fn parse_scopes(s: &str) -> Result<Vec<String>, ApiResponse> {
 }
 
 /// The scope without an optional marker or its dependencies.
-fn base_scope(scope: &str) -> &str {
+pub(super) fn base_scope(scope: &str) -> &str {
     let s = scope.strip_prefix('*').unwrap_or(scope);
     s.split('[').next().unwrap_or(s)
 }
 
 /// The resource server a scope belongs to.
-fn resource_server_of(scope: &str) -> Option<String> {
+pub(super) fn resource_server_of(scope: &str) -> Option<String> {
     let s = base_scope(scope);
     if matches!(s, "openid" | "profile" | "email") {
         return Some(AUTH_RESOURCE_SERVER.to_owned());
@@ -492,6 +502,75 @@ fn own_identity(client_id: &str) -> IdentityId {
     match Uuid::try_parse(client_id) {
         Ok(u) => IdentityId::from(u),
         Err(_) => IdentityId::from(Uuid::new_v5(&ns("client-identity"), client_id.as_bytes())),
+    }
+}
+
+/// The session parameters of an authorize request: who may log in, whether the
+/// login uses MFA, and the message shown on the page.
+struct LoginRules {
+    identities: Vec<String>,
+    domains: Vec<String>,
+    mfa: bool,
+    message: Option<String>,
+}
+
+impl LoginRules {
+    fn parse(p: &Params) -> Result<LoginRules, ApiResponse> {
+        let list = |v: Option<&str>| -> Vec<String> {
+            v.unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let mfa = p
+            .get("session_required_mfa")?
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        Ok(LoginRules {
+            identities: list(p.get("session_required_identities")?),
+            domains: list(p.get("session_required_single_domain")?),
+            mfa,
+            message: p
+                .get("session_message")?
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    /// Why the identity `id` (`username`) may not log in under these rules.
+    fn refusal(&self, id: &str, username: &str) -> Option<String> {
+        if !self.identities.is_empty() && !identity_matches(&self.identities, id, username) {
+            return Some(format!(
+                "This login must use one of the identities {}.",
+                self.identities.join(", ")
+            ));
+        }
+        if !self.domains.is_empty() && !domain_matches(&self.domains, username) {
+            return Some(format!(
+                "This login must use an identity of {}.",
+                self.domains.join(", ")
+            ));
+        }
+        None
+    }
+}
+
+/// Whom tokens are issued to: the identity, and the login session behind them.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    identity: IdentityId,
+    session: Option<&'a SessionRec>,
+}
+
+impl Subject<'_> {
+    /// An identity with no user login behind its tokens (client credentials,
+    /// dependent tokens).
+    fn without_login(identity: IdentityId) -> Self {
+        Subject {
+            identity,
+            session: None,
+        }
     }
 }
 
@@ -658,11 +737,12 @@ impl World {
         &mut self,
         env: &mut AuthEnv<'_>,
         client_id: &str,
-        identity: IdentityId,
+        who: Subject<'_>,
         scopes: &[String],
         offline: bool,
         with_id_token: bool,
     ) -> Result<Value, ApiResponse> {
+        let Subject { identity, session } = who;
         let mut by_rs: Vec<(String, Vec<String>)> = Vec::new();
         for sc in scopes {
             let Some(rs) = resource_server_of(sc) else {
@@ -691,6 +771,7 @@ impl World {
                     expires_at: now.saturating_add(ACCESS_TOKEN_SECS),
                     revoked: false,
                     seq,
+                    session: session.cloned(),
                 },
                 now,
             );
@@ -716,6 +797,7 @@ impl World {
                         expires_at: now.saturating_add(REFRESH_TOKEN_SECS),
                         revoked: false,
                         seq,
+                        session: session.cloned(),
                     },
                     now,
                 );
@@ -736,7 +818,8 @@ impl World {
                 let h = Sha512::digest(a.as_bytes());
                 URL_SAFE_NO_PAD.encode(&h[..h.len() / 2])
             });
-            let mut claims = self.identity_claims(identity, scopes, now);
+            let login_time = session.map_or(now, |s| s.auth_time);
+            let mut claims = self.identity_claims(identity, scopes, login_time);
             claims["iss"] = json!(env.issuer);
             claims["aud"] = json!(client_id);
             claims["iat"] = json!(now);
@@ -1021,8 +1104,9 @@ impl World {
             ));
         }
         let offline = p.get("access_type")? == Some("offline");
+        let rules = LoginRules::parse(p)?;
         let Some(choice) = choice.or_else(|| env.auto_approve.clone()) else {
-            return Ok(self.consent_page(p, &client_id, &scopes));
+            return Ok(self.consent_page(p, &client_id, &scopes, &rules));
         };
         if choice.decision == Decision::Deny {
             return Ok(fail(
@@ -1034,6 +1118,9 @@ impl World {
             Some(i) => i,
             None => return Ok(page_error("That identity cannot log in.")),
         };
+        if let Some(refusal) = rules.refusal(&identity.to_string(), &self.username(&identity)) {
+            return Ok(fail(AuthErrorCode::AccessDenied, &refusal));
+        }
         let code = (env.mint)();
         if self.auth.codes.len() >= MAX_CODES {
             let now = env.now;
@@ -1055,6 +1142,10 @@ impl World {
                 code_challenge: challenge.map(str::to_owned),
                 offline,
                 expires_at: env.now.saturating_add(CODE_SECS),
+                session: Some(SessionRec {
+                    auth_time: env.now,
+                    mfa: rules.mfa,
+                }),
             },
         );
         self.touch();
@@ -1077,7 +1168,13 @@ impl World {
         Some(self.add_identity(who))
     }
 
-    fn consent_page(&self, p: &Params, client_id: &str, scopes: &[String]) -> ApiResponse {
+    fn consent_page(
+        &self,
+        p: &Params,
+        client_id: &str,
+        scopes: &[String],
+        rules: &LoginRules,
+    ) -> ApiResponse {
         let mut hidden = String::new();
         for (k, v) in &p.0 {
             let _ = writeln!(
@@ -1088,16 +1185,50 @@ impl World {
             );
         }
         let mut options = String::new();
-        for (id, r) in self
-            .identities
-            .iter()
-            .filter(|(_, r)| !r.client)
-            .take(MAX_LISTED)
-        {
+        let mut option = |value: &str, username: &str| {
             let _ = writeln!(
                 options,
-                "<label><input type=\"radio\" name=\"identity\" value=\"{id}\"> {} ({id})</label><br>",
-                escape(&r.username)
+                "<label><input type=\"radio\" name=\"identity\" value=\"{v}\"> {} ({v})</label><br>",
+                escape(username),
+                v = escape(value)
+            );
+        };
+        if rules.identities.is_empty() {
+            for (id, r) in self
+                .identities
+                .iter()
+                .filter(|(_, r)| {
+                    !r.client
+                        && (rules.domains.is_empty() || domain_matches(&rules.domains, &r.username))
+                })
+                .take(MAX_LISTED)
+            {
+                option(&id.to_string(), &r.username);
+            }
+        } else {
+            // Only the identities the session must have (known ones by id).
+            for wanted in rules.identities.iter().take(MAX_LISTED) {
+                let known = match Uuid::try_parse(wanted) {
+                    Ok(u) => Some(IdentityId::from(u)),
+                    Err(_) => self
+                        .identities
+                        .iter()
+                        .find(|(_, r)| r.username.eq_ignore_ascii_case(wanted))
+                        .map(|(id, _)| *id),
+                };
+                match known {
+                    Some(id) => option(&id.to_string(), &self.username(&id)),
+                    None => option(wanted, wanted),
+                }
+            }
+        }
+        let mut session_notes = String::new();
+        if let Some(m) = &rules.message {
+            let _ = writeln!(session_notes, "<p id=\"session-message\">{}</p>", escape(m));
+        }
+        if rules.mfa {
+            session_notes.push_str(
+                "<p id=\"session-mfa\">This login uses multi-factor authentication.</p>\n",
             );
         }
         let scope_list: String = scopes
@@ -1108,7 +1239,7 @@ impl World {
             StatusCode::OK,
             "Globus Auth emulator: log in and consent",
             &format!(
-                "<p>Client <code>{}</code> asks for:</p><ul>{scope_list}</ul>\n\
+                "<p>Client <code>{}</code> asks for:</p><ul>{scope_list}</ul>\n{session_notes}\
                  <form method=\"post\" action=\"/v2/oauth2/authorize\">\n{hidden}\
                  <fieldset><legend>Log in as</legend>\n{options}\
                  <label>or username: <input type=\"text\" name=\"username\"></label></fieldset>\n\
@@ -1161,14 +1292,11 @@ impl World {
                         ));
                     }
                 }
-                self.issue(
-                    env,
-                    &client_id,
-                    rec.identity,
-                    &rec.scopes,
-                    rec.offline,
-                    true,
-                )?
+                let who = Subject {
+                    identity: rec.identity,
+                    session: rec.session.as_ref(),
+                };
+                self.issue(env, &client_id, who, &rec.scopes, rec.offline, true)?
             }
             "refresh_token" => {
                 let rt = p.require("refresh_token")?;
@@ -1189,7 +1317,11 @@ impl World {
                 // Rotation: the old refresh token stops working now.
                 self.auth.tokens.remove(&fp);
                 self.touch();
-                self.issue(env, &client_id, rec.identity, &rec.scopes, true, false)?
+                let who = Subject {
+                    identity: rec.identity,
+                    session: rec.session.as_ref(),
+                };
+                self.issue(env, &client_id, who, &rec.scopes, true, false)?
             }
             "client_credentials" => {
                 if !matches!(auth, ClientAuth::Confidential(_)) {
@@ -1199,7 +1331,14 @@ impl World {
                 }
                 let scopes = parse_scopes(p.get("scope")?.unwrap_or(""))?;
                 let identity = self.client_identity(&client_id);
-                self.issue(env, &client_id, identity, &scopes, false, false)?
+                self.issue(
+                    env,
+                    &client_id,
+                    Subject::without_login(identity),
+                    &scopes,
+                    false,
+                    false,
+                )?
             }
             "urn:globus:auth:grant_type:dependent_token" => {
                 if !matches!(auth, ClientAuth::Confidential(_)) {
@@ -1213,7 +1352,14 @@ impl World {
                     .map_err(|_| invalid_grant("The token is expired, revoked or unknown."))?;
                 let scopes = parse_scopes(p.get("scope")?.unwrap_or(""))?;
                 let offline = p.get("access_type")? == Some("offline");
-                let mut top = self.issue(env, &client_id, identity, &scopes, offline, false)?;
+                let mut top = self.issue(
+                    env,
+                    &client_id,
+                    Subject::without_login(identity),
+                    &scopes,
+                    offline,
+                    false,
+                )?;
                 let others = match top.as_object_mut().and_then(|o| o.remove("other_tokens")) {
                     Some(Value::Array(v)) => v,
                     _ => Vec::new(),
@@ -1531,6 +1677,7 @@ impl World {
                     "identity": t.identity.to_string(), "scopes": t.scopes,
                     "resource_server": t.resource_server, "issued_at": t.issued_at,
                     "expires_at": t.expires_at, "revoked": t.revoked, "active": t.active(now),
+                    "session": t.session,
                 })
             })
             .collect()
