@@ -8,6 +8,7 @@
 //! | [`user_app`] | [`UserApp`], [`UserAppBuilder`]: a user who logs in (native client, or confidential with a secret); login, validation, renewal, consent redrive, logout |
 //! | [`client_app`] | [`ClientApp`]: a confidential client's own tokens, by client credentials |
 //! | [`login_flow`] | the [`LoginFlow`] trait, [`CommandLineLoginFlow`], [`LocalServerLoginFlow`] with its [`BrowserOpener`] ([`SystemBrowser`] or any closure) |
+//! | [`jwt`] | id_token verification (RS512 against Auth's JWKS, audience, issuer, expiry) |
 //! | [`storage`] | [`TokenStorage`], [`MemoryTokenStorage`], [`JsonTokenStorage`] (globus-sdk's JSON file format and default path) |
 //!
 //! Errors are [`AppError`]s whose [`AppErrorKind`] says what happened
@@ -49,7 +50,7 @@
 
 pub mod client_app;
 mod common;
-mod jwt;
+pub mod jwt;
 pub mod login_flow;
 mod provider;
 pub mod storage;

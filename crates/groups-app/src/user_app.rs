@@ -69,7 +69,7 @@ use groups_core::auth::authorize::AuthorizeUrl;
 use groups_core::auth::{AccessType, OAuthClient, PkceVerifier, SecretString, TokenResponse};
 use groups_core::config::Environment;
 use groups_core::groups_types::error_body::AuthorizationParameters;
-use groups_core::{GroupsError, GroupsScopes};
+use groups_core::{GroupsError, GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder, HyperTransport};
 
 use crate::common::{
@@ -246,6 +246,7 @@ impl UserAppBuilder {
                 source,
                 providers: Mutex::new(BTreeMap::new()),
                 login_lock: tokio::sync::Mutex::new(()),
+                jwks: Mutex::new(None),
             }),
         })
     }
@@ -278,6 +279,8 @@ struct Inner {
     providers: Mutex<BTreeMap<String, Arc<AppTokenProvider>>>,
     /// One login at a time.
     login_lock: tokio::sync::Mutex<()>,
+    /// Auth's signing keys, once fetched.
+    jwks: Mutex<Option<Arc<jwt::Jwks>>>,
 }
 
 impl fmt::Debug for UserApp {
@@ -545,16 +548,70 @@ impl UserApp {
         Ok(())
     }
 
-    /// The identity id of a login's answer: its id_token's `sub`.
+    /// The identity id of a login's answer: its id_token's `sub`, once the
+    /// id_token is verified against Auth's keys.
     async fn identity_of(&self, tokens: &TokenResponse) -> Result<Option<String>, AppError> {
         let Some(id_token) = tokens.id_token() else {
             return Ok(None);
         };
-        jwt::unverified_sub(id_token.expose_secret())
-            .map(Some)
-            .ok_or_else(|| {
-                AppError::new(AppErrorKind::InvalidIdToken, "the id_token is unreadable")
-            })
+        let token = id_token.expose_secret();
+        let kid = jwt::header_kid(token);
+        let cached = self
+            .inner
+            .jwks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let jwks = match cached {
+            Some(j) if j.has_kid(kid.as_deref()) => j,
+            // Unknown key (first login, or Auth rotated its keys): fetch.
+            _ => {
+                let j = Arc::new(self.fetch_jwks().await?);
+                *self.inner.jwks.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&j));
+                j
+            }
+        };
+        let issuer = self
+            .inner
+            .auth
+            .config()
+            .base_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let claims = jwt::verify_id_token(
+            token,
+            &jwks,
+            &self.inner.core.client_id,
+            &issuer,
+            now_epoch(),
+        )?;
+        Ok(claims
+            .get("sub")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned))
+    }
+
+    /// Globus Auth's signing keys (`{auth}/jwk.json`).
+    async fn fetch_jwks(&self) -> Result<jwt::Jwks, AppError> {
+        let url = self.inner.auth.config().base_url().join("jwk.json");
+        let request = http::Request::get(url)
+            .body(bytes::Bytes::new())
+            .map_err(|e| AppError::new(AppErrorKind::Config, format!("no JWKS request: {e}")))?;
+        let answer = self
+            .inner
+            .auth
+            .transport()
+            .send(request)
+            .await
+            .map_err(|e| AppError::from(GroupsError::from(e)))?;
+        if !answer.status().is_success() {
+            return Err(AppError::new(
+                AppErrorKind::Auth,
+                format!("Globus Auth's keys (jwk.json) answered {}", answer.status()),
+            ));
+        }
+        jwt::Jwks::parse(answer.body())
     }
 
     /// Revoke every token of `tokens` (best effort: the login failed
