@@ -106,7 +106,13 @@ pub struct Session {
     /// The Auth client (same connection pool).
     pub auth: AuthClient,
     credential: Credential,
+    auth_token: std::sync::OnceLock<SecretString>,
 }
+
+/// The scope of identity lookups for a client identity.
+const VIEW_IDENTITIES_SCOPE: &str = "urn:globus:auth:scope:auth.globus.org:view_identities";
+/// Globus Auth's resource server.
+const AUTH_RESOURCE_SERVER: &str = "auth.globus.org";
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,12 +165,42 @@ impl Session {
             manager: GroupsManager::new(client),
             auth,
             credential,
+            auth_token: std::sync::OnceLock::new(),
         })
     }
 
     /// The Groups client.
     pub fn client(&self) -> &GroupsClient {
         self.manager.client()
+    }
+
+    /// The access token for Globus Auth calls: the static one, or a
+    /// client-credentials token of the client for `view_identities` (fetched
+    /// once per run).
+    async fn auth_token(&self) -> Result<SecretString, CliError> {
+        match &self.credential {
+            Credential::Token { auth, .. } => Ok(auth.clone()),
+            Credential::Client { .. } => {
+                if let Some(t) = self.auth_token.get() {
+                    return Ok(t.clone());
+                }
+                let answer = self
+                    .auth
+                    .client_credentials([VIEW_IDENTITIES_SCOPE])
+                    .await?;
+                let token = answer
+                    .get(AUTH_RESOURCE_SERVER)
+                    .or_else(|| answer.first())
+                    .map(|t| t.access_token.clone())
+                    .ok_or_else(|| {
+                        CliError::failed(
+                            "Globus Auth answered the client credentials grant with no token",
+                        )
+                    })?;
+                let _ = self.auth_token.set(token.clone());
+                Ok(token)
+            }
+        }
     }
 
     /// Look identities up by username: username (lower-cased) to id; names
@@ -180,9 +216,7 @@ impl Session {
             if provision {
                 call = call.provision();
             }
-            if let Credential::Token { auth, .. } = &self.credential {
-                call = call.bearer(auth.clone());
-            }
+            call = call.bearer(self.auth_token().await?);
             let answer = call.await?;
             for identity in answer.identities {
                 found.insert(

@@ -80,12 +80,14 @@ pub async fn list(s: &Session, args: ListArgs) -> Result<Output, CliError> {
     Ok(Output::table(to_json(&groups)?, list_fields(), None))
 }
 
-/// `show GROUP_ID`.
+/// `show GROUP_ID` (with `include=my_memberships,policies`: globus-cli
+/// asks for `my_memberships` only, and then shows `None` for the policies
+/// a service leaves out without the include).
 pub async fn show(s: &Session, group: GroupId) -> Result<Output, CliError> {
     let doc = s
         .client()
         .get_group(group)
-        .include([GroupInclude::MyMemberships])
+        .include([GroupInclude::MyMemberships, GroupInclude::Policies])
         .await?;
     let json = to_json(&doc)?;
     let fields = show_fields(&json);
@@ -423,7 +425,7 @@ pub async fn by_subscription(
     match s
         .client()
         .get_group(info.group_id)
-        .include([GroupInclude::MyMemberships])
+        .include([GroupInclude::MyMemberships, GroupInclude::Policies])
         .await
     {
         Ok(group) => {
