@@ -320,7 +320,7 @@ pub fn record_text(fields: &[Field], doc: &Value, width: usize) -> String {
             let lines = wrap(&value, avail);
             let mut iter = lines.into_iter();
             let first = iter.next().unwrap_or_default();
-            out.push_str(format!("{label:<key_width$}{first}").trim_end());
+            out.push_str(&format!("{label:<key_width$}{first}"));
             out.push('\n');
             for line in iter {
                 out.push_str(&" ".repeat(key_width));
@@ -328,7 +328,7 @@ pub fn record_text(fields: &[Field], doc: &Value, width: usize) -> String {
                 out.push('\n');
             }
         } else {
-            out.push_str(format!("{label:<key_width$}{value}").trim_end());
+            out.push_str(&format!("{label:<key_width$}{value}"));
             out.push('\n');
         }
     }
@@ -372,7 +372,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// A table: headers, a `-` rule with `-+-` at the joints, cells
-/// left-justified and joined by ` | `.
+/// left-justified (the last one padded too, as globus-cli does) and joined
+/// by ` | `.
 pub fn table_text(fields: &[Field], rows: &[Value]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -396,7 +397,7 @@ pub fn table_of(headers: &[String], cells: &[Vec<String>]) -> String {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        let mut s = padded.join(" | ").trim_end().to_owned();
+        let mut s = padded.join(" | ");
         s.push('\n');
         s
     };
@@ -511,7 +512,7 @@ mod tests {
     fn table_layout() {
         let fields = vec![Field::new("A", "a"), Field::new("Long name", "b")];
         let text = table_text(&fields, &[json!({"a": "xyz", "b": true})]);
-        assert_eq!(text, "A   | Long name\n----+----------\nxyz | True\n");
+        assert_eq!(text, "A   | Long name\n----+----------\nxyz | True     \n");
     }
 
     #[test]
