@@ -88,7 +88,9 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub(crate) fn new(kind: AppErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` with `message` (for custom login flows and
+    /// storages; the message must not hold a secret).
+    pub fn new(kind: AppErrorKind, message: impl Into<String>) -> Self {
         AppError {
             kind,
             message: message.into(),
@@ -96,10 +98,8 @@ impl AppError {
         }
     }
 
-    pub(crate) fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    /// The same error, caused by `source`.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }
