@@ -9,6 +9,7 @@
 //! | [`client_app`] | [`ClientApp`]: a confidential client's own tokens, by client credentials |
 //! | [`login_flow`] | the [`LoginFlow`] trait, [`CommandLineLoginFlow`], [`LocalServerLoginFlow`] with its [`BrowserOpener`] ([`SystemBrowser`] or any closure) |
 //! | [`jwt`] | id_token verification (RS512 against Auth's JWKS, audience, issuer, expiry) |
+//! | `sqlite_storage` | `SqliteTokenStorage` (feature `sqlite`): globus-sdk's SQLite database format and default path |
 //! | [`storage`] | [`TokenStorage`], [`MemoryTokenStorage`], [`JsonTokenStorage`] (globus-sdk's JSON file format and default path) |
 //!
 //! Errors are [`AppError`]s whose [`AppErrorKind`] says what happened
@@ -53,6 +54,8 @@ mod common;
 pub mod jwt;
 pub mod login_flow;
 mod provider;
+#[cfg(feature = "sqlite")]
+pub mod sqlite_storage;
 pub mod storage;
 pub mod user_app;
 

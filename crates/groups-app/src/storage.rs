@@ -323,7 +323,7 @@ pub struct StorageError {
 }
 
 impl StorageError {
-    fn new(kind: StorageErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: StorageErrorKind, message: impl Into<String>) -> Self {
         StorageError {
             kind,
             message: message.into(),
@@ -331,7 +331,7 @@ impl StorageError {
         }
     }
 
-    fn io(path: &Path, what: &str, e: io::Error) -> Self {
+    pub(crate) fn io(path: &Path, what: &str, e: io::Error) -> Self {
         StorageError {
             kind: StorageErrorKind::Io,
             message: format!("{what} {}: {e}", path.display()),
@@ -755,7 +755,7 @@ fn short(v: Option<&Value>) -> String {
 }
 
 /// Open options creating files readable and writable by the owner only.
-fn private_options() -> OpenOptions {
+pub(crate) fn private_options() -> OpenOptions {
     let mut o = OpenOptions::new();
     #[cfg(unix)]
     {
@@ -765,7 +765,7 @@ fn private_options() -> OpenOptions {
     o
 }
 
-fn create_dir_all_private(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all_private(dir: &Path) -> io::Result<()> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -943,6 +943,17 @@ pub fn default_token_file_in(
         .join(client_id)
         .join(slugify_app_name(app_name)?)
         .join(token_file_name(environment)))
+}
+
+/// The SQLite file globus-sdk's apps use (`token_storage="sqlite"`): the
+/// [`default_token_file`] with the extension `db`
+/// (`~/.globus/app/{client_id}/{slug}/{env-}tokens.db`).
+pub fn default_sqlite_file(
+    client_id: &str,
+    app_name: &str,
+    environment: &str,
+) -> Result<PathBuf, StorageError> {
+    Ok(default_token_file(client_id, app_name, environment)?.with_extension("db"))
 }
 
 fn token_file_name(environment: &str) -> String {
