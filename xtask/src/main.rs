@@ -154,6 +154,43 @@ fn ci(root: &Path) -> Result<(), String> {
         ],
         &test_env,
     )?;
+    // groups-app's optional SQLite token storage: linted and tested with
+    // its feature on (the workspace runs above leave features off).
+    step(
+        "groups-app sqlite feature",
+        root,
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "groups-app",
+            "--features",
+            "sqlite",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    step(
+        "groups-app sqlite tests",
+        root,
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "groups-app",
+            "--features",
+            "sqlite",
+            "--lib",
+            "--test",
+            "sqlite_storage",
+            "--locked",
+        ],
+        &test_env,
+    )?;
     step(
         "doc tests",
         root,
