@@ -1,5 +1,7 @@
-//! `cargo xtask bench [--quick] [--only 1,2,..]`: every benchmark of the
-//! workspace (the workloads described in `BENCHMARKS.md`), in one command.
+//! `cargo xtask bench [--quick] [--only 1,2,..] [--callgrind]`: every
+//! benchmark of the workspace (the workloads described in `BENCHMARKS.md`),
+//! in one command. `--callgrind` runs workload 9 alone (instructions per
+//! call of each side under valgrind, profiles in `bench-out/callgrind/`).
 //!
 //! 1. Prepares the outside parties: the conformance venv with globus-sdk
 //!    ([`crate::python::ensure_venv`]), a separate venv with the `fauxbus`
@@ -12,8 +14,9 @@
 //! 3. Runs `groups-bench run`, which starts and stops every server itself on
 //!    127.0.0.1 and writes `bench-out/results-{full,quick}.json` and the
 //!    markdown report: `BENCHMARKS.md` for a full run,
-//!    `bench-out/BENCHMARKS-quick.md` for `--quick` (so CI never rewrites
-//!    the committed numbers).
+//!    `bench-out/BENCHMARKS-quick.md` for `--quick` and
+//!    `bench-out/BENCHMARKS-partial.md` for `--only`/`--callgrind` (so CI
+//!    and partial runs never rewrite the committed numbers).
 //!
 //! It fails only when something breaks, never on a speed figure.
 
@@ -37,10 +40,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            // Workload 9 alone: instructions per call under valgrind's callgrind.
+            "--callgrind" => only = Some("9".to_owned()),
             "--only" => only = Some(it.next().ok_or("--only needs a list, e.g. 1,3")?.clone()),
             other => {
                 return Err(format!(
-                    "unknown bench argument {other:?}; usage: cargo xtask bench [--quick] [--only 1,2,..]"
+                    "unknown bench argument {other:?}; usage: cargo xtask bench [--quick] [--only 1,2,..] [--callgrind]"
                 ));
             }
         }
@@ -88,8 +93,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let release = target.join("release");
     let exe = |name: &str| release.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
 
+    // Only a full run of every workload rewrites BENCHMARKS.md.
     let report = if quick {
         out.join("BENCHMARKS-quick.md")
+    } else if only.is_some() {
+        out.join("BENCHMARKS-partial.md")
     } else {
         root.join("BENCHMARKS.md")
     };

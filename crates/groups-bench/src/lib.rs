@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+pub mod plain;
+
 /// A deterministic UUID for benchmark fixtures: `kind` picks a namespace
 /// (group, identity, ...) and `n` the item.
 pub fn bench_uuid(kind: u16, n: u64) -> Uuid {

@@ -8,6 +8,7 @@
 //!                  [--report FILE] [--quick] [--only 1,2,...]
 //! groups-bench minimal-server --body-file FILE [--port 0]
 //! groups-bench mem --file FILE --mode typed|value
+//! groups-bench decode-loop --file FILE --mode typed|value|plain [--iters N]
 //! groups-bench gen-data --groups N --out FILE
 //! ```
 //!
@@ -30,6 +31,7 @@ mod net;
 mod ours;
 mod proc;
 mod report;
+mod w_callgrind;
 mod w_client;
 mod w_decode;
 mod w_scaling;
@@ -66,6 +68,19 @@ enum Cmd {
         /// `typed` (Vec<Group>) or `value` (serde_json::Value).
         #[arg(long)]
         mode: String,
+    },
+    /// Decode a file `iters` times (a side of workload 9 under callgrind).
+    DecodeLoop {
+        /// The `get_my_groups` body.
+        #[arg(long)]
+        file: PathBuf,
+        /// `typed` (Vec<Group>), `value` (serde_json::Value) or `plain`
+        /// (derive(Deserialize) structs dropping unknown keys).
+        #[arg(long)]
+        mode: String,
+        /// Decodes.
+        #[arg(long, default_value_t = 1)]
+        iters: usize,
     },
     /// Our driver of workload 2 (run by `run`; reads
     /// GLOBUS_SDK_SERVICE_URL_GROUPS and a plan written by `run`).
@@ -149,7 +164,8 @@ struct RunArgs {
     /// Where to write the markdown report.
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Only these workloads (comma-separated numbers 1-6).
+    /// Only these workloads (comma-separated numbers; 9, instruction
+    /// counts under valgrind, runs in a quick run only when listed).
     #[arg(long, value_delimiter = ',')]
     only: Vec<u8>,
     /// Do not pin sequential workloads to one CPU.
@@ -224,6 +240,7 @@ fn main() -> ExitCode {
             .map(|r| println!("{}", serde_json::to_string(&r).unwrap_or_default())),
         Cmd::SdkRust { plan } => w_sdks::rust_driver(&plan),
         Cmd::Mem { file, mode } => w_decode::mem_child(&file, &mode),
+        Cmd::DecodeLoop { file, mode, iters } => w_decode::decode_loop(&file, &mode, iters),
         Cmd::GenData { groups, out } => std::fs::write(&out, groups_bench::my_groups_json(groups))
             .map_err(|e| format!("{}: {e}", out.display())),
     };
@@ -277,7 +294,13 @@ fn run(args: RunArgs) -> Result<(), String> {
     let mut errors: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut fixture_error = None;
-    let fixture = if wanted(3) || wanted(6) {
+    // Workload 9 (callgrind) takes minutes: a quick run does it only when asked.
+    let wanted9 = if ctx.quick {
+        args.only.contains(&9)
+    } else {
+        wanted(9)
+    };
+    let fixture = if wanted(3) || wanted(6) || wanted9 {
         match w_decode::write_fixture(&ctx.out) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -343,6 +366,15 @@ fn run(args: RunArgs) -> Result<(), String> {
     {
         let t = Instant::now();
         record(6, "memory", t, no_notes(w_decode::run_mem(file)));
+    }
+    if wanted9 {
+        let t = Instant::now();
+        record(
+            9,
+            "instruction counts",
+            t,
+            w_callgrind::run(&ctx, fixture.as_deref()),
+        );
     }
     errors.extend(fixture_error);
     runtime.shutdown_background();

@@ -22,6 +22,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use groups_bench::median;
+use groups_bench::plain::PlainGroup;
 use groups_types::Group;
 use serde_json::{Value, json};
 
@@ -61,18 +62,56 @@ fn time_value(body: &[u8]) -> Result<f64, String> {
     Ok(s)
 }
 
+fn time_plain(body: &[u8]) -> Result<f64, String> {
+    let started = Instant::now();
+    let groups: Vec<PlainGroup> =
+        serde_json::from_slice(black_box(body)).map_err(|e| e.to_string())?;
+    let s = started.elapsed().as_secs_f64();
+    if groups.len() != GROUPS {
+        return Err(format!("plain decode: {} groups", groups.len()));
+    }
+    drop(black_box(groups));
+    Ok(s)
+}
+
+/// `groups-bench decode-loop`: decode `file` `iters` times as `mode`
+/// (a side of workload 9, counted by callgrind; decode and drop).
+pub fn decode_loop(file: &Path, mode: &str, iters: usize) -> Result<(), String> {
+    let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    for _ in 0..iters {
+        let n = match mode {
+            "typed" => {
+                serde_json::from_slice::<Vec<Group>>(black_box(&body)).map(|v| black_box(v).len())
+            }
+            "value" => serde_json::from_slice::<Value>(black_box(&body))
+                .map(|v| black_box(v).as_array().map_or(0, Vec::len)),
+            "plain" => serde_json::from_slice::<Vec<PlainGroup>>(black_box(&body))
+                .map(|v| black_box(v).len()),
+            other => return Err(format!("unknown mode {other:?} (typed, value, plain)")),
+        }
+        .map_err(|e| format!("{mode} decode: {e}"))?;
+        if n == 0 {
+            return Err(format!("{mode} decode: no groups"));
+        }
+    }
+    Ok(())
+}
+
 pub fn run_decode(ctx: &Ctx, file: &Path) -> Result<(Vec<Row>, Value), String> {
     let body = std::fs::read(file).map_err(|e| e.to_string())?;
     let iters = if ctx.quick { 3 } else { 40 };
     time_typed(&body)?;
     time_value(&body)?;
-    let (mut typed, mut value) = (Vec::new(), Vec::new());
+    time_plain(&body)?;
+    let (mut typed, mut value, mut plain) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..iters {
         typed.push(time_typed(&body)?);
         value.push(time_value(&body)?);
+        plain.push(time_plain(&body)?);
     }
     let t = median(&mut typed);
     let v = median(&mut value);
+    let p = median(&mut plain);
 
     let py_iters = if ctx.quick { 2 } else { 15 };
     let out = Command::new(&ctx.python)
@@ -105,6 +144,8 @@ pub fn run_decode(ctx: &Ctx, file: &Path) -> Result<(Vec<Row>, Value), String> {
     let rows = vec![
         Row::new("3a", &format!("{name} → `Vec<Group>`"), Measure::new(t * 1e3, "ms"), "→ serde_json::Value", Some(Measure::new(v * 1e3, "ms")), Some(v / t), "Value time ÷ typed time (speed of typed relative to Value)")
         .note(format!("median of {iters} alternating in-process iterations; drop not timed.")),
+        Row::new("3d", &format!("{name} → `Vec<Group>`"), Measure::new(t * 1e3, "ms"), "plain derive(Deserialize) struct dropping unknown keys", Some(Measure::new(p * 1e3, "ms")), Some(p / t), "plain time ÷ typed time")
+        .note("`groups_bench::plain::PlainGroup`: the same fields and field types, absent and null both `None`, unknown keys dropped; same alternating iterations."),
         Row::new("3b", &format!("{name} → `Vec<Group>`"), Measure::new(t * 1e3, "ms"), "Python globus-sdk ArrayResponse(.data)", Some(Measure::new(py_sdk * 1e3, "ms")), Some(py_sdk / t), "Python time ÷ typed time")
         .note(format!(
             "Python: requests.Response holding the bytes, wrapped in globus_sdk ArrayResponse, `len()` (decodes via the SDK's JSON provider); median of {py_iters}."
@@ -114,7 +155,8 @@ pub fn run_decode(ctx: &Ctx, file: &Path) -> Result<(Vec<Row>, Value), String> {
     let details = json!({
         "bytes": body.len(),
         "typed_s": typed, "value_s": value,
-        "typed_median_s": t, "value_median_s": v,
+        "plain_s": plain,
+        "typed_median_s": t, "value_median_s": v, "plain_median_s": p,
         "python": py,
     });
     Ok((rows, details))
