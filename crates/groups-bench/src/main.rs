@@ -34,6 +34,7 @@ mod report;
 mod w_callgrind;
 mod w_client;
 mod w_decode;
+mod w_durable;
 mod w_scaling;
 mod w_sdks;
 mod w_server;
@@ -366,6 +367,11 @@ fn run(args: RunArgs) -> Result<(), String> {
     {
         let t = Instant::now();
         record(6, "memory", t, no_notes(w_decode::run_mem(file)));
+    }
+    if wanted(7) {
+        let t = Instant::now();
+        let r = runtime.block_on(w_durable::run(&ctx));
+        record(7, "durable writes", t, no_notes(r));
     }
     if wanted9 {
         let t = Instant::now();

@@ -87,6 +87,7 @@ pub struct EmulatorBuilder {
     max_connections: usize,
     header_read_timeout: Duration,
     auth_demand: Option<AuthDemand>,
+    compact_after: Option<u64>,
 }
 
 impl Default for EmulatorBuilder {
@@ -103,6 +104,7 @@ impl Default for EmulatorBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             auth_demand: None,
+            compact_after: None,
         }
     }
 }
@@ -120,12 +122,28 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Keep the state in this file: every acknowledged write is in it before the response
+    /// Keep the state in this file: every acknowledged write is saved before the response
     /// is sent, and a later start with the same file continues from it. If the file exists
     /// it must be a valid state file (else [`Emulator::builder`]'s `start` fails), and then
     /// any seed is ignored: the file wins.
+    ///
+    /// The file is a snapshot; each write appends its change to a journal beside it
+    /// (`<file>.journal.<n>`, synced before the answer), so a write costs the size of
+    /// the change, not of the state. The journal is folded into a new snapshot in the
+    /// background when it grows (see [`EmulatorBuilder::compact_after`]) and at every
+    /// start and clean shutdown. The snapshot is only ever replaced by an atomic rename,
+    /// so it always parses; a start replays the journal after it and drops a torn last
+    /// record (a write cut short by a crash, never acknowledged).
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
+        self
+    }
+
+    /// Fold the journal into a new snapshot once it holds more than `bytes` (default:
+    /// the larger of 8 MiB and the snapshot's size, which keeps the amortized cost of a
+    /// write independent of the state's size). Only with a state file.
+    pub fn compact_after(mut self, bytes: u64) -> Self {
+        self.compact_after = Some(bytes);
         self
     }
 
@@ -222,10 +240,19 @@ impl EmulatorBuilder {
                     tracing::warn!(error = %e, "could not remove stale temporary state files")
                 }
             }
-            world = persist::load(path).map_err(|detail| EmulatorError::StateFile {
-                path: path.clone(),
-                detail,
-            })?;
+            if let Some(loaded) =
+                persist::load(path).map_err(|detail| EmulatorError::StateFile {
+                    path: path.clone(),
+                    detail,
+                })?
+            {
+                tracing::info!(
+                    replayed = loaded.replayed,
+                    torn_bytes = loaded.torn_bytes,
+                    "state resumed from the snapshot and its journal"
+                );
+                world = Some(loaded.world);
+            }
         }
         let resumed = world.is_some();
         let mut world = world.unwrap_or_default();
@@ -249,21 +276,16 @@ impl EmulatorBuilder {
         }
         let persister = match &self.state_file {
             None => None,
-            Some(path) => {
-                let mut p = Persister {
-                    path: path.clone(),
-                    generation: world.generation(),
-                    last: Vec::new(),
-                };
-                // Write at once: proves the location is writable and fixes the baseline a
-                // failed write rolls back to.
-                p.persist(&world)
-                    .map_err(|detail| EmulatorError::StateFile {
+            // A fresh snapshot at once: proves the location is writable, folds the
+            // journal in and deletes it.
+            Some(path) => Some(
+                Persister::open(path, &mut world, self.compact_after).map_err(|detail| {
+                    EmulatorError::StateFile {
                         path: path.clone(),
                         detail,
-                    })?;
-                Some(p)
-            }
+                    }
+                })?,
+            ),
         };
         let addr = SocketAddr::new(self.host, self.port);
         let listener = server::bind_listener(addr, self.backlog)
@@ -350,18 +372,17 @@ impl Emulator {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         let r = f(&mut world);
-        if let Some(p) = &self.shared.persister {
-            let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
-            // Compare the bytes, not only the generation: a convenience method that
-            // forgets to bump the generation must still be saved.
-            match persist::encode(&world) {
-                Ok(bytes) if bytes == p.last => {}
-                _ => {
-                    if let Err(detail) = p.persist(&world) {
-                        tracing::error!(%detail, "state file write failed after with_world");
-                    }
+        match &self.shared.persister {
+            Some(p) => {
+                let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Err(detail) = p.save(&mut world) {
+                    // Kept in memory (the caller holds its result); saved whole with
+                    // the next write.
+                    tracing::error!(%detail, "state file write failed after with_world");
+                    world.settle(false);
                 }
             }
+            None => world.settle(false),
         }
         r
     }
@@ -478,19 +499,22 @@ impl Emulator {
             let _ = task.await;
         }
         if let Some(p) = &self.shared.persister {
-            let world = self
+            let mut world = self
                 .shared
                 .world
-                .read()
+                .write()
                 .unwrap_or_else(PoisonError::into_inner);
             let mut p = p.lock().unwrap_or_else(PoisonError::into_inner);
-            if p.generation != world.generation() {
-                p.persist(&world)
-                    .map_err(|detail| EmulatorError::StateFile {
-                        path: p.path.clone(),
-                        detail,
-                    })?;
-            }
+            // Leave one snapshot and an empty journal behind.
+            let result = if p.journal_len() > 0 || !world.is_in_files() {
+                p.snapshot_now(&mut world)
+            } else {
+                p.save(&mut world)
+            };
+            result.map_err(|detail| EmulatorError::StateFile {
+                path: p.path().to_path_buf(),
+                detail,
+            })?;
         }
         Ok(())
     }

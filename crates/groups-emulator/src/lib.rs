@@ -105,15 +105,33 @@
 //! # Durability
 //!
 //! With a state file ([`EmulatorBuilder::state_file`], `--state FILE`), every write that
-//! changes the world is saved before its response is sent: the whole world is serialized,
-//! written to a temporary file in the same directory, fsynced, renamed over the state file,
-//! and the directory is fsynced. The file is therefore always a complete state, and an
-//! emulator killed at any moment restarts from the last acknowledged write. If saving
-//! fails, the change is rolled back and the client gets
-//! `500 {"code": "PERSISTENCE_ERROR"}`. Cost: each write holds the write lock through one
-//! serialization and two fsyncs (milliseconds on a disk), so use a state file for
-//! durability tests and demos, not for throughput benchmarks. A state file that exists but
-//! cannot be read or parsed stops the start with an error; it is never silently replaced.
+//! changes the world is saved before its response is sent, and its cost is the size of
+//! the change, not of the world: the change (the records it touched, with their new
+//! values) is appended to a journal beside the file (`FILE.journal.N`), framed with its
+//! length and a CRC-32, and the journal is synced (fdatasync) before the answer. The
+//! state file itself is a snapshot, only ever replaced by an atomic rename of a fully
+//! written and synced temporary file, so it always parses. When the journal grows past
+//! the larger of 8 MiB and the snapshot's size ([`EmulatorBuilder::compact_after`],
+//! `--compact-after`), a background thread folds it into a new snapshot and starts a
+//! new journal; the old journal is deleted only after the new snapshot is in place, so a
+//! crash at any moment of a compaction leaves either the old snapshot and every journal
+//! after it, or the new one. A start loads the snapshot, replays the journals after it
+//! (a torn last record, a write the crash cut short and never acknowledged, fails its
+//! checksum and is dropped), checks the world's invariants, writes a fresh snapshot and
+//! removes the temporary files of crashed runs. An emulator killed at any moment
+//! restarts from the last acknowledged write. If saving fails, the change is undone
+//! record by record and the client gets `500 {"code": "PERSISTENCE_ERROR"}`. A state
+//! file that exists but cannot be read or parsed, or a journal that replays to an
+//! invalid world, stops the start with an error; nothing is silently replaced.
+//!
+//! Why a journal rather than SQLite: the world is an in-memory model that the rules
+//! engine reads on every request, so a database would only be its durability layer;
+//! a journal of changed records keeps one JSON state format (the snapshot is the
+//! document `GET /_emulator/state` answers, readable and diffable), adds no native
+//! dependency to a test tool, and rests on append, fsync and rename alone, whose
+//! guarantees the kill -9 tests check directly. The Auth part of the world (clients,
+//! codes, issued tokens) is journaled whole when it changes; its size is bounded by its
+//! own limits.
 //!
 //! # Control plane
 //!

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! groups-emulator serve [--host 127.0.0.1] [--port 8765] [--seed FILE] [--state FILE]
-//!                       [--strict-tokens] [--strict-identities] [--strict-clients]
+//!                       [--compact-after BYTES] [--strict-tokens] [--strict-identities] [--strict-clients]
 //!                       [--ignore-scopes]
 //!                       [--max-connections 512] [--header-timeout-secs 30]
 //!                       [--body-limit 4194304]
@@ -57,9 +57,14 @@ struct ServeArgs {
     /// Seed document (JSON) applied at start, unless the state file already exists.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
-    /// State file: every acknowledged write is saved here; a restart continues from it.
+    /// State file: every acknowledged write is saved here (a snapshot, and a journal
+    /// beside it: FILE.journal.N); a restart continues from it.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Fold the journal into a new snapshot once it holds more than BYTES (default: the
+    /// larger of 8 MiB and the snapshot's size).
+    #[arg(long, value_name = "BYTES", requires = "state")]
+    compact_after: Option<u64>,
     /// Refuse tokens the seed does not declare (401 INVALID_TOKEN).
     #[arg(long)]
     strict_tokens: bool,
@@ -143,35 +148,54 @@ async fn serve(args: ServeArgs) -> Result<(), groups_emulator::EmulatorError> {
     if let Some(state) = args.state {
         builder = builder.state_file(state);
     }
+    if let Some(bytes) = args.compact_after {
+        builder = builder.compact_after(bytes);
+    }
     let emulator = builder.start().await?;
+    // Listen for the signals before saying we listen: a SIGTERM sent right after the
+    // first line must shut down cleanly, not kill.
+    let signals = Signals::install();
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {}", emulator.base_url());
         let _ = out.flush();
     }
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     emulator.shutdown().await
 }
 
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM, registered at once.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::terminate())
+                .and_then(|t| Ok((t, signal(SignalKind::interrupt())?)))
+                .ok();
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.streams {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

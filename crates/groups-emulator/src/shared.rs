@@ -147,38 +147,92 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner) = a;
     }
 
-    /// Run `f` under the write lock, then persist before returning when the generation
-    /// moved (or `force`). A panic or a failed write rolls the world back to the last
-    /// persisted state (when there is a state file).
+    /// Run `f` under the write lock, then save what it changed before returning (a
+    /// journal record, or a snapshot when `f` replaced the world). A panic or a failed
+    /// save undoes the change. `replaces` says that `f` may replace the world
+    /// wholesale: a copy is kept to roll back to, since record-by-record undo cannot.
     pub(crate) fn mutate<R>(
         &self,
-        force: bool,
+        replaces: bool,
         f: impl FnOnce(&mut World) -> R,
     ) -> Result<R, Failure> {
         let mut world = self.world.write().unwrap_or_else(PoisonError::into_inner);
-        let before = world.generation();
+        let backup = (replaces && self.persister.is_some()).then(|| world.clone());
         let out = catch_unwind(AssertUnwindSafe(|| f(&mut world)));
+        let restore = |world: &mut World, backup: Option<World>| match backup {
+            // The copy is not the files' world: the next save writes a snapshot.
+            Some(b) => *world = b,
+            None => world.undo(),
+        };
         let Some(persister) = &self.persister else {
-            return out.map_err(|_| Failure::Panicked);
+            return match out {
+                Ok(r) => {
+                    world.settle(false);
+                    Ok(r)
+                }
+                Err(_) => {
+                    world.undo();
+                    Err(Failure::Panicked)
+                }
+            };
         };
         let mut persister = persister.lock().unwrap_or_else(PoisonError::into_inner);
         match out {
             Err(_) => {
-                if let Some(old) = persister.rollback() {
-                    *world = old;
-                }
+                restore(&mut world, backup);
                 Err(Failure::Panicked)
             }
-            Ok(r) => {
-                if (force || world.generation() != before)
-                    && let Err(e) = persister.persist(&world)
-                {
-                    if let Some(old) = persister.rollback() {
-                        *world = old;
-                    }
-                    return Err(Failure::Persist(e));
+            Ok(r) => match persister.save(&mut world) {
+                Ok(()) => Ok(r),
+                Err(e) => {
+                    restore(&mut world, backup);
+                    Err(Failure::Persist(e))
                 }
-                Ok(r)
+            },
+        }
+    }
+
+    /// Compact the state files when the journal passed its limit: the snapshot is
+    /// taken under the read lock (writers wait, readers do not), written without any
+    /// lock, and installed under the persister's lock.
+    pub(crate) fn compact_if_due(&self) {
+        let Some(persister) = &self.persister else {
+            return;
+        };
+        let job = {
+            let world = self.world.read().unwrap_or_else(PoisonError::into_inner);
+            let mut p = persister.lock().unwrap_or_else(PoisonError::into_inner);
+            p.begin_compaction(&world)
+        };
+        let job = match job {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(detail) => {
+                tracing::warn!(%detail, "state compaction could not start");
+                return;
+            }
+        };
+        let written = job.write();
+        let mut p = persister.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(detail) = p.finish_compaction(job, written) {
+            tracing::warn!(%detail, "state compaction failed; the journal keeps every write");
+        }
+    }
+
+    /// Start a background compaction when one is due.
+    fn spawn_compaction_if_due(self: &Arc<Self>) {
+        let due = self.persister.as_ref().is_some_and(|p| {
+            p.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .compaction_due()
+        });
+        if due {
+            let me = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name("state-compaction".into())
+                .spawn(move || me.compact_if_due());
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "could not start the state compaction thread");
             }
         }
     }
@@ -197,10 +251,12 @@ impl Shared {
     ) -> Result<R, Failure> {
         if self.persister.is_some() {
             let me = Arc::clone(self);
-            match tokio::task::spawn_blocking(move || f(&me)).await {
+            let out = match tokio::task::spawn_blocking(move || f(&me)).await {
                 Ok(r) => r,
                 Err(_) => Err(Failure::Panicked),
-            }
+            };
+            self.spawn_compaction_if_due();
+            out
         } else {
             f(self)
         }

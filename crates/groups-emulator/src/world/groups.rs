@@ -483,7 +483,7 @@ impl World {
         patch.apply(&mut g.policies);
         g.mirror_session();
         self.groups.insert(gid, g);
-        if let Some(p) = parent.and_then(|p| self.groups.get_mut(&p)) {
+        if let Some(p) = parent.and_then(|p| self.groups.get_mut_unsaved(&p)) {
             p.children.insert(gid);
         }
         let mut m = MembershipRec::new(Role::Admin, Status::Active);
@@ -602,7 +602,7 @@ impl World {
                 }
             }
         }
-        if let Some(p) = g.parent_id.and_then(|p| self.groups.get_mut(&p)) {
+        if let Some(p) = g.parent_id.and_then(|p| self.groups.get_mut_unsaved(&p)) {
             p.children.remove(&gid);
         }
         if let Some(sid) = self.idx.subscription_of.remove(&gid) {

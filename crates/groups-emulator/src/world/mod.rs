@@ -117,6 +117,7 @@ mod demand;
 mod groups;
 mod ids;
 mod invariants;
+mod journal;
 mod oauth;
 mod prefs;
 mod render;
@@ -126,6 +127,7 @@ mod seed;
 mod state;
 mod store;
 mod subs;
+mod tracked;
 mod types;
 mod validate;
 mod vocab;
@@ -136,6 +138,7 @@ mod tests;
 pub use codes::{AUTH_ERROR_CODES, AuthErrorCode, ERROR_CODES, ErrorCode};
 pub use demand::AuthDemand;
 pub use ids::{default_identity_for_token, default_username, identity_id_for_username};
+pub(crate) use journal::Changes;
 pub use oauth::{
     ACCESS_TOKEN_SECS, AUTH_RESOURCE_SERVER, AutoApprove, CODE_SECS, Decision, REFRESH_TOKEN_SECS,
 };

@@ -8,6 +8,7 @@ use groups_types::{GroupId, IdentityId, SubscriptionId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::tracked::{Tracked, Undo};
 use super::vocab::{MemberVisibility, Role, Status, Visibility};
 
 /// `SignupFieldsEnum` values.
@@ -132,7 +133,7 @@ pub(super) struct GroupRec {
     pub(super) subscription_admin_verified_id: Option<SubscriptionId>,
     /// Memberships keyed (and listed) by identity id.
     #[serde(default)]
-    pub(super) memberships: BTreeMap<IdentityId, MembershipRec>,
+    pub(super) memberships: Tracked<IdentityId, MembershipRec>,
     /// Derived: direct subgroups.
     #[serde(skip)]
     pub(super) children: BTreeSet<GroupId>,
@@ -157,7 +158,7 @@ impl GroupRec {
             session_limit: policies.authentication_assurance_timeout,
             policies,
             subscription_admin_verified_id: None,
-            memberships: BTreeMap::new(),
+            memberships: Tracked::default(),
             children: BTreeSet::new(),
             counts: [0; Status::COUNT],
             active_admins: 0,
@@ -265,6 +266,90 @@ impl GroupRec {
         self.session_limit = self.policies.authentication_assurance_timeout;
     }
 }
+
+/// A group without its memberships: what the journal saves of a group changed in
+/// place (its memberships are saved one by one), and what an undo restores.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GroupMeta {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    terms_and_conditions: Option<String>,
+    group_type: String,
+    #[serde(default)]
+    parent_id: Option<GroupId>,
+    enforce_session: bool,
+    #[serde(default)]
+    session_limit: Option<i64>,
+    policies: Policies,
+    #[serde(default)]
+    subscription_admin_verified_id: Option<SubscriptionId>,
+}
+
+impl GroupRec {
+    /// Everything saved of the group except its memberships.
+    pub(super) fn meta(&self) -> GroupMeta {
+        GroupMeta {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            terms_and_conditions: self.terms_and_conditions.clone(),
+            group_type: self.group_type.clone(),
+            parent_id: self.parent_id,
+            enforce_session: self.enforce_session,
+            session_limit: self.session_limit,
+            policies: self.policies.clone(),
+            subscription_admin_verified_id: self.subscription_admin_verified_id,
+        }
+    }
+
+    /// Set everything saved of the group except its memberships.
+    pub(super) fn set_meta(&mut self, m: GroupMeta) {
+        self.name = m.name;
+        self.description = m.description;
+        self.terms_and_conditions = m.terms_and_conditions;
+        self.group_type = m.group_type;
+        self.parent_id = m.parent_id;
+        self.enforce_session = m.enforce_session;
+        self.session_limit = m.session_limit;
+        self.policies = m.policies;
+        self.subscription_admin_verified_id = m.subscription_admin_verified_id;
+    }
+}
+
+/// A group changed in place keeps its fields and undoes its memberships one by one (a
+/// one-member change never copies the whole group). Derived counters are recomputed
+/// after an undo.
+impl Undo for GroupRec {
+    type Before = GroupMeta;
+    fn before(&self) -> GroupMeta {
+        self.meta()
+    }
+    fn restore(&mut self, before: GroupMeta) {
+        self.set_meta(before);
+        self.memberships.undo();
+    }
+    fn settle(&mut self) {
+        self.memberships.settle();
+    }
+}
+
+/// Small records are kept whole before a change.
+macro_rules! undo_by_copy {
+    ($($t:ty),*) => {$(
+        impl Undo for $t {
+            type Before = $t;
+            fn before(&self) -> $t {
+                self.clone()
+            }
+            fn restore(&mut self, before: $t) {
+                *self = before;
+            }
+        }
+    )*};
+}
+undo_by_copy!(MembershipRec, IdentityRec, TokenRec, SubscriptionRec);
 
 /// One identity of the registry.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

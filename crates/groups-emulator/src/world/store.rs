@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::ids::{default_username, group_id_for_counter, identity_id_for_username};
 use super::oauth::AuthState;
 use super::state::{GroupRec, IdentityRec, Indexes, SubscriptionRec, TokenRec};
+use super::tracked::{Tracked, Watched};
 use super::vocab::Status;
 
 /// Whole emulator state: identities, tokens, groups, memberships, preferences,
@@ -37,17 +38,21 @@ use super::vocab::Status;
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(try_from = "WorldData")]
 pub struct World {
-    pub(super) identities: BTreeMap<IdentityId, IdentityRec>,
+    pub(super) identities: Tracked<IdentityId, IdentityRec>,
     /// Keyed by a one-way fingerprint of the token (UUIDv5/SHA-1), never the token.
-    pub(super) tokens: BTreeMap<Uuid, TokenRec>,
-    pub(super) groups: BTreeMap<GroupId, GroupRec>,
-    pub(super) subscriptions: BTreeMap<SubscriptionId, SubscriptionRec>,
+    pub(super) tokens: Tracked<Uuid, TokenRec>,
+    pub(super) groups: Tracked<GroupId, GroupRec>,
+    pub(super) subscriptions: Tracked<SubscriptionId, SubscriptionRec>,
     pub(super) group_counter: u64,
     pub(super) generation: u64,
     /// Globus Auth: clients, codes and issued tokens (fingerprints only).
-    pub(super) auth: AuthState,
+    pub(super) auth: Watched<AuthState>,
     #[serde(skip)]
     pub(super) idx: Indexes,
+    /// The counters as last saved, and whether the state files hold this very world
+    /// (see `journal.rs`).
+    #[serde(skip)]
+    pub(super) saved: super::journal::Saved,
 }
 
 /// The persisted part of [`World`]; deserializing goes through it to rebuild indexes.
@@ -72,14 +77,15 @@ impl TryFrom<WorldData> for World {
     /// into a world the rules cannot work on.
     fn try_from(d: WorldData) -> Result<Self, String> {
         let mut w = World {
-            identities: d.identities,
-            tokens: d.tokens,
-            groups: d.groups,
-            subscriptions: d.subscriptions,
+            identities: d.identities.into(),
+            tokens: d.tokens.into(),
+            groups: d.groups.into(),
+            subscriptions: d.subscriptions.into(),
             group_counter: d.group_counter,
             generation: d.generation,
-            auth: d.auth,
+            auth: d.auth.into(),
             idx: Indexes::default(),
+            saved: Default::default(),
         };
         w.rebuild();
         w.check_invariants().map_err(|errs| errs.join("; "))?;
@@ -208,7 +214,8 @@ impl World {
         self.idx.by_identity.clear();
         self.idx.subscription_of.clear();
         let ids: Vec<GroupId> = self.groups.keys().copied().collect();
-        for g in self.groups.values_mut() {
+        // Derived fields only: nothing here is saved, so nothing is noted.
+        for g in self.groups.values_mut_unsaved() {
             g.children.clear();
             g.recount();
         }
@@ -220,11 +227,11 @@ impl World {
             for m in members {
                 self.idx.by_identity.entry(m).or_default().insert(*gid);
             }
-            if let Some(p) = parent.and_then(|p| self.groups.get_mut(&p)) {
+            if let Some(p) = parent.and_then(|p| self.groups.get_mut_unsaved(&p)) {
                 p.children.insert(*gid);
             }
         }
-        for (sid, s) in &self.subscriptions {
+        for (sid, s) in self.subscriptions.iter() {
             self.idx.subscription_of.insert(s.group_id, *sid);
         }
         self.rebuild_links();
