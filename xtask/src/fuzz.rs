@@ -179,12 +179,53 @@ fn seed_corpora(root: &Path, fuzz_dir: &Path) -> Result<(), String> {
 }
 
 /// The last `Done N runs in S second(s)` line of a libFuzzer log.
-fn runs(log: &str) -> String {
+fn runs(log: &str) -> Option<String> {
     log.lines()
         .rev()
         .find(|l| l.starts_with("Done "))
-        .unwrap_or("(no summary)")
-        .to_owned()
+        .map(str::to_owned)
+}
+
+/// How a run that did not end with libFuzzer's summary ended, from its log and exit
+/// status: a crash libFuzzer reported, a build failure, or a kill from outside.
+fn why_no_summary(log: &str, status: std::process::ExitStatus) -> String {
+    const REPORTS: [(&str, &str); 7] = [
+        ("deadly signal", "the target crashed (deadly signal)"),
+        ("panicked at", "the target panicked"),
+        (
+            "out-of-memory",
+            "the target ran out of memory (-rss_limit_mb)",
+        ),
+        (
+            "ERROR: libFuzzer: timeout",
+            "one input ran past libFuzzer's timeout",
+        ),
+        (
+            "run interrupted",
+            "libFuzzer was interrupted (SIGINT/SIGTERM)",
+        ),
+        ("fuzz target exited", "the target exited"),
+        ("error: could not compile", "the fuzz crate did not build"),
+    ];
+    let found = REPORTS
+        .iter()
+        .find(|(needle, _)| log.contains(needle))
+        .map(|(_, what)| (*what).to_owned());
+    #[cfg(unix)]
+    let signal = {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
+    };
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    match (found, signal) {
+        (Some(what), _) => format!("{what} ({status})"),
+        (None, Some(9)) => format!(
+            "killed by SIGKILL from outside, with no report of its own (the system's OOM \
+             killer, most likely) ({status})"
+        ),
+        (None, _) => format!("ended without libFuzzer's summary ({status})"),
+    }
 }
 
 /// Run the targets; the summary lists runs per target.
@@ -206,6 +247,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let mut summary = Vec::new();
     let mut crashed = Vec::new();
     for target in targets {
+        // Build first: a build failure is told apart from what the fuzzing found.
+        let built = Command::new("cargo")
+            .args(["+nightly", "fuzz", "build", target])
+            .current_dir(&fuzz_dir)
+            .output()
+            .map_err(|e| format!("cargo fuzz build {target}: {e}"))?;
+        if !built.status.success() {
+            let log = String::from_utf8_lossy(&built.stderr);
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!("{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            crashed.push(format!("{target}: the fuzz crate did not build"));
+            continue;
+        }
         eprintln!("==> fuzz {target}: {} s", options.seconds);
         let started = Instant::now();
         let corpus = fuzz_dir.join("corpus").join(target);
@@ -220,9 +274,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             .output()
             .map_err(|e| format!("cargo fuzz run {target}: {e}"))?;
         let log = String::from_utf8_lossy(&out.stderr).into_owned();
-        let line = format!("{target}: {} ({:.0?})", runs(&log), started.elapsed());
+        // Kept for reading later (fuzz/artifacts/ is not committed).
+        let log_path = fuzz_dir.join("artifacts").join(format!("{target}.log"));
+        let _ = std::fs::create_dir_all(fuzz_dir.join("artifacts"));
+        let _ = std::fs::write(&log_path, &log);
+        let done = runs(&log);
+        let line = format!(
+            "{target}: {} ({:.0?}; log {})",
+            done.as_deref().unwrap_or("no summary"),
+            started.elapsed(),
+            log_path.display()
+        );
         eprintln!("<== {line}");
-        if out.status.success() {
+        if out.status.success() && done.is_some() {
             summary.push(line);
         } else {
             let artifact = log
@@ -232,7 +296,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                 .to_owned();
             let tail: Vec<&str> = log.lines().rev().take(30).collect();
             eprintln!("{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-            crashed.push(format!("{target}: {artifact}"));
+            crashed.push(format!(
+                "{target}: {}; {artifact}",
+                why_no_summary(&log, out.status)
+            ));
         }
     }
     eprintln!("fuzz summary:\n  {}", summary.join("\n  "));
@@ -257,6 +324,25 @@ mod tests {
         let only = parse(&args(&["--only", "error_parser,emulator_batches"])).unwrap();
         assert_eq!(only.only.unwrap().len(), 2);
         assert!(parse(&args(&["--bogus"])).is_err());
+    }
+
+    #[test]
+    fn a_run_without_a_summary_says_how_it_ended() {
+        use std::os::unix::process::ExitStatusExt;
+        let ok = std::process::ExitStatus::from_raw(0);
+        let killed = std::process::ExitStatus::from_raw(9);
+        assert_eq!(
+            runs("x\nDone 5 runs in 1 second(s)\nstat::x").as_deref(),
+            Some("Done 5 runs in 1 second(s)")
+        );
+        assert_eq!(runs("#1024 pulse"), None);
+        assert!(why_no_summary("#1024 pulse cov: 3", killed).contains("SIGKILL"));
+        assert!(
+            why_no_summary("==1== ERROR: libFuzzer: out-of-memory (used: 4097Mb)", ok)
+                .contains("out of memory")
+        );
+        assert!(why_no_summary("thread panicked at src/x.rs", ok).contains("panicked"));
+        assert!(why_no_summary("", ok).contains("without libFuzzer's summary"));
     }
 
     #[test]
