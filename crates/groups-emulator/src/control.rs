@@ -34,6 +34,10 @@ pub(crate) async fn handle(
     let resource = path.strip_prefix("/_emulator").unwrap_or(path);
     let result = match (resource, method) {
         ("/health", &Method::GET) => Ok(health(shared)),
+        ("/invariants", &Method::GET) => shared.read(|w| {
+            let problems = w.check_invariants().err().unwrap_or_default();
+            ok(json!({ "ok": problems.is_empty(), "generation": w.generation(), "problems": problems }))
+        }),
         ("/reset", &Method::POST) => shared
             .blocking(|s| s.mutate(true, |w| *w = World::new()))
             .await
@@ -120,7 +124,7 @@ pub(crate) async fn handle(
             Ok(ok(faults_json(shared)))
         }
         (
-            "/health" | "/reset" | "/seed" | "/state" | "/faults" | "/clock" | "/auth/approve"
+            "/health" | "/invariants" | "/reset" | "/seed" | "/state" | "/faults" | "/clock" | "/auth/approve"
             | "/auth/demand" | "/auth/tokens",
             _,
         ) => Ok(base_error(

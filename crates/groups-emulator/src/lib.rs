@@ -144,6 +144,7 @@
 //! | GET | `/_emulator/health` | | `{"status": "ok", "generation", "requests", "pending_faults", "durable", "open_connections", "accepted_connections"}` |
 //! | POST | `/_emulator/reset` | | empties the world: `{"status": "ok"}` |
 //! | POST | `/_emulator/seed` | a seed document ([`world::Seed`]) | applies it over the current world: `{"status": "ok"}`; 400 `INVALID_SEED` if refused, 422 `INVALID_JSON` if unparsable |
+//! | GET | `/_emulator/invariants` | | the world's invariants checked now: `{"ok", "generation", "problems": [..]}` (for soak and kill tests) |
 //! | GET | `/_emulator/state` | | the whole world as JSON |
 //! | PUT | `/_emulator/state` | a document from `GET /_emulator/state` | replaces the world with it: `{"status": "ok"}`; 422 `INVALID_JSON` if unparsable or with a missing or unknown key, 400 `INVALID_STATE` if the world breaks an invariant (the checks of a seed: an active admin per group, existing parents, no parent cycle) |
 //! | GET | `/_emulator/faults` | | `{"pending": [fault, ...]}` |

@@ -639,6 +639,13 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
         let (mut child, url) = spawn_binary(&args).await;
         let http = Http::new(&url);
         // Everything acknowledged before is there.
+        let inv = http.control(http::Method::GET, "invariants", None).await;
+        assert_eq!(
+            (inv.status, &inv.json["ok"]),
+            (200, &json!(true)),
+            "{}",
+            inv.json
+        );
         // (A write in flight at the kill may be there too: applied, never answered.)
         let mine = http.get("/v2/groups/my_groups", "owner").await;
         let present: std::collections::BTreeSet<String> =
