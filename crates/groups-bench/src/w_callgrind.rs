@@ -105,7 +105,7 @@ fn callgrind_total(exe: &Path, args: &[String], file: &Path) -> Result<u64, Stri
 /// Exclusive instruction counts per function of a callgrind output file.
 fn per_function(file: &Path) -> Result<HashMap<String, u64>, String> {
     let out = Command::new("callgrind_annotate")
-        .args(["--threshold=100", "--inclusive=no"])
+        .args(["--threshold=100", "--inclusive=no", "--auto=no"])
         .arg(file)
         .output()
         .map_err(|e| format!("callgrind_annotate: {e}"))?;

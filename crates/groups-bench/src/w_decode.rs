@@ -21,6 +21,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use groups_bench::median;
 use groups_bench::plain::PlainGroup;
 use groups_types::Group;
@@ -40,9 +42,21 @@ pub fn write_fixture(out: &Path) -> Result<std::path::PathBuf, String> {
     Ok(path)
 }
 
-fn time_typed(body: &[u8]) -> Result<f64, String> {
+/// Decode a `get_my_groups` body the way the SDK does: the core's
+/// `parse_json_response` on a 200 JSON response holding `body` (a
+/// reference-counted `Bytes`, as the transport hands it over).
+pub fn sdk_decode(body: &Bytes) -> Result<Vec<Group>, String> {
+    let response = http::Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(body.clone())
+        .map_err(|e| e.to_string())?;
+    groups_core::ops::parse_json_response::<Vec<Group>>(response).map_err(|e| e.to_string())
+}
+
+fn time_typed(body: &Bytes) -> Result<f64, String> {
     let started = Instant::now();
-    let groups: Vec<Group> = serde_json::from_slice(black_box(body)).map_err(|e| e.to_string())?;
+    let groups: Vec<Group> = sdk_decode(black_box(body))?;
     let s = started.elapsed().as_secs_f64();
     if groups.len() != GROUPS {
         return Err(format!("typed decode: {} groups", groups.len()));
@@ -77,17 +91,25 @@ fn time_plain(body: &[u8]) -> Result<f64, String> {
 /// `groups-bench decode-loop`: decode `file` `iters` times as `mode`
 /// (a side of workload 9, counted by callgrind; decode and drop).
 pub fn decode_loop(file: &Path, mode: &str, iters: usize) -> Result<(), String> {
-    let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let body = Bytes::from(std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?);
+    let text = |e: serde_json::Error| e.to_string();
     for _ in 0..iters {
         let n = match mode {
-            "typed" => {
-                serde_json::from_slice::<Vec<Group>>(black_box(&body)).map(|v| black_box(v).len())
-            }
+            "typed" => sdk_decode(black_box(&body)).map(|v| black_box(v).len()),
+            "typed-from-slice" => serde_json::from_slice::<Vec<Group>>(black_box(&body))
+                .map(|v| black_box(v).len())
+                .map_err(text),
             "value" => serde_json::from_slice::<Value>(black_box(&body))
-                .map(|v| black_box(v).as_array().map_or(0, Vec::len)),
+                .map(|v| black_box(v).as_array().map_or(0, Vec::len))
+                .map_err(text),
             "plain" => serde_json::from_slice::<Vec<PlainGroup>>(black_box(&body))
-                .map(|v| black_box(v).len()),
-            other => return Err(format!("unknown mode {other:?} (typed, value, plain)")),
+                .map(|v| black_box(v).len())
+                .map_err(text),
+            other => {
+                return Err(format!(
+                    "unknown mode {other:?} (typed, typed-from-slice, value, plain)"
+                ));
+            }
         }
         .map_err(|e| format!("{mode} decode: {e}"))?;
         if n == 0 {
@@ -98,7 +120,7 @@ pub fn decode_loop(file: &Path, mode: &str, iters: usize) -> Result<(), String> 
 }
 
 pub fn run_decode(ctx: &Ctx, file: &Path) -> Result<(Vec<Row>, Value), String> {
-    let body = std::fs::read(file).map_err(|e| e.to_string())?;
+    let body = Bytes::from(std::fs::read(file).map_err(|e| e.to_string())?);
     let iters = if ctx.quick { 3 } else { 40 };
     time_typed(&body)?;
     time_value(&body)?;
@@ -167,11 +189,12 @@ pub fn run_decode(ctx: &Ctx, file: &Path) -> Result<(Vec<Row>, Value), String> {
 pub fn mem_child(file: &Path, mode: &str) -> Result<(), String> {
     let baseline = status_kib("VmRSS")?;
     let hwm_before = status_kib("VmHWM")?;
-    let body = std::fs::read(file).map_err(|e| e.to_string())?;
+    // `Bytes::from` takes the vector over without copying.
+    let body = Bytes::from(std::fs::read(file).map_err(|e| e.to_string())?);
     let after_read = status_kib("VmRSS")?;
     let count = match mode {
         "typed" => {
-            let groups: Vec<Group> = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+            let groups: Vec<Group> = sdk_decode(&body)?;
             let n = groups.len();
             black_box(&groups);
             let hwm = status_kib("VmHWM")?;
