@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::cli::Format;
 use crate::error::CliError;
@@ -220,30 +220,34 @@ impl Printer {
 
     /// Render `output` as the text to print on standard output.
     pub fn render(&self, output: &Output) -> Result<String, CliError> {
+        let selected;
         let data = match &self.jmespath {
-            Some(expr) => apply_jmespath(expr, &output.json)?,
-            None => output.json.clone(),
+            Some(expr) => {
+                selected = apply_jmespath(expr, &output.json)?;
+                &selected
+            }
+            None => &output.json,
         };
         if self.is_json() {
-            return Ok(format!("{}\n", to_json_text(&data)));
+            return Ok(format!("{}\n", to_json_text(data)));
         }
         if self.format == Format::Unix {
-            return unix_text(&data);
+            return unix_text(data);
         }
         Ok(match &output.text {
             Text::Lines(s) => s.clone(),
             Text::Nothing => String::new(),
             Text::Record { fields, at } => {
                 let doc = match at {
-                    Some(p) => lookup(&data, p).unwrap_or(&Value::Null),
-                    None => &data,
+                    Some(p) => lookup(data, p).unwrap_or(&Value::Null),
+                    None => data,
                 };
                 record_text(fields, doc, self.width)
             }
             Text::Table { fields, at } => {
                 let rows = match at {
-                    Some(p) => lookup(&data, p),
-                    None => Some(&data),
+                    Some(p) => lookup(data, p),
+                    None => Some(data),
                 };
                 let empty = Vec::new();
                 let rows = rows.and_then(Value::as_array).unwrap_or(&empty);
@@ -280,25 +284,37 @@ fn apply_jmespath(expr: &str, data: &Value) -> Result<Value, CliError> {
         .map_err(|e| CliError::Internal(format!("cannot convert the JMESPath result: {e}")))
 }
 
-/// JSON with indent 2 and every object's keys sorted.
+/// JSON with indent 2 and every object's keys sorted (serialized in
+/// sorted order, without copying the document).
 pub fn to_json_text(v: &Value) -> String {
-    let sorted = sort_keys(v);
-    serde_json::to_string_pretty(&sorted).unwrap_or_else(|_| "null".to_owned())
+    serde_json::to_string_pretty(&Sorted(v)).unwrap_or_else(|_| "null".to_owned())
 }
 
-fn sort_keys(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = Map::new();
-            for k in keys {
-                out.insert(k.clone(), sort_keys(&m[k]));
+/// A value serialized with the keys of every object in sorted order.
+struct Sorted<'a>(&'a Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut map = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    map.serialize_entry(k, &Sorted(&m[k.as_str()]))?;
+                }
+                map.end()
             }
-            Value::Object(out)
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items {
+                    seq.serialize_element(&Sorted(i))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
         }
-        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
     }
 }
 

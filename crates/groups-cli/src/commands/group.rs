@@ -7,7 +7,7 @@ use groups_types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{batch, batch_refused, to_json};
+use super::{batch, batch_refused, get_json, to_json};
 use crate::cli::{
     CreateArgs, IdentityOpt, JoinArgs, ListArgs, SetPoliciesArgs, SetVerifiedArgs, UpdateArgs,
 };
@@ -76,20 +76,25 @@ pub async fn list(s: &Session, args: ListArgs) -> Result<Output, CliError> {
         }
         statuses.push(status);
     }
-    let groups = s.client().get_my_groups().statuses(statuses).await?;
-    Ok(Output::table(to_json(&groups)?, list_fields(), None))
+    let mut query = Vec::new();
+    if !statuses.is_empty() {
+        let joined: Vec<&str> = statuses.iter().map(|st| st.as_str()).collect();
+        query.push(("statuses", joined.join(",")));
+    }
+    let groups = get_json(s, "v2/groups/my_groups".into(), &query).await?;
+    Ok(Output::table(groups, list_fields(), None))
 }
 
 /// `show GROUP_ID` (with `include=my_memberships,policies`: globus-cli
 /// asks for `my_memberships` only, and then shows `None` for the policies
 /// a service leaves out without the include).
 pub async fn show(s: &Session, group: GroupId) -> Result<Output, CliError> {
-    let doc = s
-        .client()
-        .get_group(group)
-        .include([GroupInclude::MyMemberships, GroupInclude::Policies])
-        .await?;
-    let json = to_json(&doc)?;
+    let json = get_json(
+        s,
+        format!("v2/groups/{group}"),
+        &[("include", "my_memberships,policies".into())],
+    )
+    .await?;
     let fields = show_fields(&json);
     Ok(Output::record(json, fields))
 }

@@ -1,9 +1,9 @@
 //! `member add|invite|approve|reject|remove|change-role|list`.
 
-use groups_types::{BatchItem, BatchVerb, GroupInclude};
+use groups_types::{BatchItem, BatchVerb};
 use serde_json::Value;
 
-use super::{batch, batch_refused, to_json};
+use super::{batch, batch_refused, get_json};
 use crate::cli::{GroupUser, MemberListArgs, Role};
 use crate::error::CliError;
 use crate::output::{Field, Output, Text};
@@ -95,12 +95,13 @@ pub async fn list(s: &Session, args: MemberListArgs) -> Result<Output, CliError>
             ));
         }
     }
-    let group = s
-        .client()
-        .get_group(args.group_id)
-        .include([GroupInclude::Memberships])
-        .await?;
-    Ok(Output::table(to_json(&group)?, fields, Some("memberships")))
+    let group = get_json(
+        s,
+        format!("v2/groups/{}", args.group_id),
+        &[("include", "memberships".into())],
+    )
+    .await?;
+    Ok(Output::table(group, fields, Some("memberships")))
 }
 
 #[cfg(test)]

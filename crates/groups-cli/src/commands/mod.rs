@@ -72,6 +72,21 @@ pub async fn run(command: Command, printer: &Printer, quiet: bool) -> Result<Out
     }
 }
 
+/// `GET path` with query parameters, the answer as JSON as the service
+/// sent it (the read commands print it whole, so it is not decoded into
+/// the SDK's models and encoded again).
+pub async fn get_json(
+    session: &Session,
+    path: String,
+    query: &[(&str, String)],
+) -> Result<Value, CliError> {
+    let mut call = session.client().request(http::Method::GET, path);
+    for (k, v) in query {
+        call = call.query_param(*k, v.clone());
+    }
+    Ok(call.await?)
+}
+
 /// A JSON value of a typed response.
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, CliError> {
     serde_json::to_value(value)
