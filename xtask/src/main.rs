@@ -10,6 +10,8 @@
 //! * `cargo xtask layering`: only the dependency and module-cycle checks.
 //! * `cargo xtask fuzz [--seconds N] [--only a,b]`: every fuzz target for N
 //!   seconds (see `fuzz.rs`; needs the nightly toolchain).
+//! * `cargo xtask kill-cycles [--cycles N]`: kill -9 the emulator at random moments
+//!   while it writes, N times, checking every acknowledged write (`killcycles.rs`).
 //! * `cargo xtask venv`: only create or refresh the Python environment.
 //! * `cargo xtask browser`: only find or install chromium and chromedriver (see
 //!   `browser.rs`).
@@ -24,7 +26,9 @@ use std::time::Instant;
 
 mod bench;
 mod browser;
+mod emu;
 mod fuzz;
+mod killcycles;
 mod modules;
 mod python;
 
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&root, &args[1..]),
         Some("layering") => layering(&root),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("kill-cycles") => killcycles::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         Some("browser") => browser::ensure_browser().map(|b| {
             println!(
@@ -46,7 +51,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layering | venv | browser | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b]>"
+                "usage: cargo xtask <ci | layering | venv | browser | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b] | kill-cycles [--cycles N]>"
             );
             return ExitCode::from(2);
         }
