@@ -59,19 +59,29 @@ pub fn find() -> Result<BrowserPaths, String> {
 }
 
 /// The browser, or `None` after printing why the test is skipped. With
-/// `GROUPS_REQUIRE_BROWSER=1` (as in CI) a missing browser panics: the test
-/// fails rather than passing without having run.
+/// `GROUPS_REQUIRE_BROWSER=1` (as `cargo xtask ci` sets it) or `CI` set, a
+/// missing browser panics: the test fails rather than passing without having
+/// run.
 pub fn require_or_skip(test: &str) -> Option<BrowserPaths> {
     match find() {
         Ok(p) => Some(p),
-        Err(why) if std::env::var("GROUPS_REQUIRE_BROWSER").as_deref() == Ok("1") => {
-            panic!("{test}: GROUPS_REQUIRE_BROWSER=1 but the browser is missing: {why}")
+        Err(why) if required() => {
+            panic!(
+                "{test}: GROUPS_REQUIRE_BROWSER=1 or CI is set, but the browser is missing: {why}"
+            )
         }
         Err(why) => {
             println!("{test}: skipped (set GROUPS_REQUIRE_BROWSER=1 to fail instead): {why}");
             None
         }
     }
+}
+
+/// Whether a missing browser is a failure: `GROUPS_REQUIRE_BROWSER=1`, or `CI`
+/// set to `true` or `1` (as CI services set it).
+fn required() -> bool {
+    std::env::var("GROUPS_REQUIRE_BROWSER").as_deref() == Ok("1")
+        || std::env::var("CI").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// A running chromedriver; dropping it ends its process group.

@@ -17,8 +17,11 @@ pub const BOB_ID: &str = "0000000b-0000-4000-8000-0000000000e2";
 pub const BOB: &str = "bob@example.org";
 /// A native client whose registered redirect is loopback (any port).
 pub const NATIVE: &str = "e2e-native-app";
+/// A native client with a UUID id, as Globus gives them (globus-sdk's apps
+/// expect one).
+pub const NATIVE_UUID: &str = "5e2e0000-0000-4000-8000-00000000a991";
 
-/// The seed: Ada, Bob and the native client.
+/// The seed: Ada, Bob and the native clients.
 pub fn seed() -> Seed {
     serde_json::from_value(serde_json::json!({
         "identities": [
@@ -26,7 +29,8 @@ pub fn seed() -> Seed {
             {"id": BOB_ID, "username": BOB}
         ],
         "clients": [
-            {"id": NATIVE, "client_type": "native", "redirect_uris": ["http://127.0.0.1/"]}
+            {"id": NATIVE, "client_type": "native", "redirect_uris": ["http://127.0.0.1/"]},
+            {"id": NATIVE_UUID, "client_type": "native"}
         ]
     }))
     .expect("seed parses")
