@@ -83,6 +83,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             "groups-bench",
             "-p",
             "groups-emulator",
+            "-p",
+            "groups-cli",
         ],
         &[],
     )?;

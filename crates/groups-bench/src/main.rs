@@ -32,6 +32,7 @@ mod ours;
 mod proc;
 mod report;
 mod w_callgrind;
+mod w_cli;
 mod w_client;
 mod w_decode;
 mod w_durable;
@@ -372,6 +373,15 @@ fn run(args: RunArgs) -> Result<(), String> {
         let t = Instant::now();
         let r = runtime.block_on(w_durable::run(&ctx));
         record(7, "durable writes", t, no_notes(r));
+    }
+    if wanted(8) {
+        let t = Instant::now();
+        record(
+            8,
+            "command-line tools",
+            t,
+            runtime.block_on(w_cli::run(&ctx)),
+        );
     }
     if wanted9 {
         let t = Instant::now();

@@ -95,6 +95,12 @@ pub const GOALS: &[(&str, Goal)] = &[
     ("6", Goal::below(2.0)),
     // A one-member write with a state file: latency at a 50 MB state ÷ at an empty one.
     ("7a", Goal::at_most(1.5)),
+    // Wall time of one command of globus-groups vs globus-cli (list, show,
+    // member add, member list of 1,000): globus-cli's time ÷ ours.
+    ("8a", Goal::at_least(50.0)),
+    ("8b", Goal::at_least(50.0)),
+    ("8c", Goal::at_least(50.0)),
+    ("8d", Goal::at_least(50.0)),
 ];
 
 /// The goal of the row `id`, from [`GOALS`].
