@@ -68,6 +68,16 @@ impl Process {
         Ok(Process { child, authority })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether it is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Kill without warning (SIGKILL) and reap.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

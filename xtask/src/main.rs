@@ -12,6 +12,8 @@
 //!   seconds (see `fuzz.rs`; needs the nightly toolchain).
 //! * `cargo xtask kill-cycles [--cycles N]`: kill -9 the emulator at random moments
 //!   while it writes, N times, checking every acknowledged write (`killcycles.rs`).
+//! * `cargo xtask soak --minutes N`: mixed reads and writes against the emulator
+//!   with a state file, invariants and memory watched (`soak.rs`).
 //! * `cargo xtask venv`: only create or refresh the Python environment.
 //! * `cargo xtask browser`: only find or install chromium and chromedriver (see
 //!   `browser.rs`).
@@ -31,6 +33,7 @@ mod fuzz;
 mod killcycles;
 mod modules;
 mod python;
+mod soak;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("layering") => layering(&root),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("kill-cycles") => killcycles::run(&root, &args[1..]),
+        Some("soak") => soak::run(&root, &args[1..]),
         Some("venv") => python::ensure_venv(&root).map(|p| println!("venv ready: {}", p.display())),
         Some("browser") => browser::ensure_browser().map(|b| {
             println!(
@@ -51,7 +55,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | layering | venv | browser | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b] | kill-cycles [--cycles N]>"
+                "usage: cargo xtask <ci | layering | venv | browser | bench [--quick] [--only 1,2,..] | fuzz [--seconds N] [--only a,b] | kill-cycles [--cycles N] | soak --minutes N>"
             );
             return ExitCode::from(2);
         }
