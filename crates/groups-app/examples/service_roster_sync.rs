@@ -35,7 +35,7 @@ async fn sync(
     roster: &[String],
 ) -> Result<(), Box<dyn std::error::Error>> {
     // The identities API takes a bearer token of Auth: the app's stored
-    // `auth.globus.org` token (its `openid` requirement, fetched by
+    // `auth.globus.org` token (every app requires `openid`; it is fetched by
     // `login()` in the same client credentials grant as Groups').
     if app.login_required()? {
         app.login().await?;
@@ -79,9 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ) {
         let group: GroupId = std::env::var("ROSTER_GROUP_ID")?.parse()?;
         let roster: Vec<String> = std::env::args().skip(1).collect();
-        let app = ClientApp::builder(APP_NAME, id, secret)
-            .scope_requirements("auth.globus.org", ["openid"])
-            .build()?;
+        let app = ClientApp::builder(APP_NAME, id, secret).build()?;
         let manager = GroupsManager::new(app.groups_client_with_scopes([GroupsScopes::ALL])?);
         return sync(&app, &manager, group, &roster).await;
     }
@@ -106,7 +104,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = ClientApp::builder(APP_NAME, "roster-service", "demo-service-secret")
         .http(http)
         .token_storage(MemoryTokenStorage::new())
-        .scope_requirements("auth.globus.org", ["openid"])
         .build()?;
     let client = app.groups_client_with_scopes([GroupsScopes::ALL])?;
     let group = client.create_group(GroupCreate::new("Roster demo")).await?;

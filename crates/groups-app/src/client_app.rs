@@ -2,7 +2,8 @@
 //! tokens come from the client credentials grant (globus-sdk's
 //! `ClientApp`).
 //!
-//! The app keeps a scope requirement per resource server. A Groups client
+//! The app keeps a scope requirement per resource server, `openid` on
+//! `auth.globus.org` from the start (as globus-sdk). A Groups client
 //! made by [`ClientApp::groups_client`] registers Groups' default
 //! requirement (`view_my_groups_and_memberships`), or the scopes given to
 //! [`ClientApp::groups_client_with_scopes`] (globus-sdk's `app_scopes`).
@@ -23,7 +24,7 @@ use groups_core::config::Environment;
 use groups_core::{GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder};
 
-use crate::common::{AppCore, AppError, AppErrorKind, CoreBuilder, missing_scopes, now_epoch};
+use crate::common::{AppCore, AppError, CoreBuilder, missing_scopes, now_epoch};
 use crate::storage::TokenStorage;
 
 /// Settings of a [`ClientApp`]; start from [`ClientApp::builder`].
@@ -93,7 +94,16 @@ impl ClientAppBuilder {
     /// User-Agent or a file name, or unusable service URLs are
     /// [`AppErrorKind::Config`] errors; the default token file's directory
     /// is created here.
-    pub fn build(self) -> Result<ClientApp, AppError> {
+    pub fn build(mut self) -> Result<ClientApp, AppError> {
+        // As globus-sdk, every app requires `openid` on Auth.
+        let auth = self
+            .core
+            .requirements
+            .entry(crate::user_app::AUTH_RESOURCE_SERVER.to_owned())
+            .or_default();
+        if !auth.iter().any(|s| s == "openid") {
+            auth.insert(0, "openid".to_owned());
+        }
         Ok(ClientApp {
             core: self.core.build()?,
             secret: self.secret,
@@ -112,6 +122,7 @@ impl ClientAppBuilder {
 ///     .build()?;
 /// let client = app.groups_client_with_scopes([GroupsScopes::ALL])?;
 /// assert_eq!(app.scope_requirements()["groups.api.globus.org"], [GroupsScopes::ALL]);
+/// assert_eq!(app.scope_requirements()["auth.globus.org"], ["openid"]);
 /// assert!(!format!("{app:?} {client:?}").contains("CLIENT-SECRET"));
 /// # Ok::<(), groups_app::AppError>(())
 /// ```
@@ -291,9 +302,4 @@ pub(crate) async fn logout(core: &AppCore, auth: &AuthClient, sweep: bool) -> Re
         core.storage.remove_token_data(&rs)?;
     }
     Ok(())
-}
-
-#[allow(dead_code)]
-fn _assert_kinds(k: AppErrorKind) -> AppErrorKind {
-    k
 }

@@ -19,11 +19,16 @@ async fn tokens(emu: &groups_emulator::Emulator) -> Vec<serde_json::Value> {
     v["tokens"].as_array().expect("a list").clone()
 }
 
+/// Groups access tokens issued to the service.
 async fn access_tokens(emu: &groups_emulator::Emulator) -> usize {
     tokens(emu)
         .await
         .iter()
-        .filter(|t| t["kind"] == "access" && t["client_id"] == SERVICE)
+        .filter(|t| {
+            t["kind"] == "access"
+                && t["client_id"] == SERVICE
+                && t["resource_server"] == "groups.api.globus.org"
+        })
         .count()
 }
 
@@ -58,9 +63,17 @@ async fn client_credentials_store_reuse_renew_and_logout() {
             .any(|g| g.id == group.id)
     );
     assert_eq!(access_tokens(&emu).await, 1, "one token for both calls");
-    assert!(
-        !app.login_required().expect("stored now"),
-        "the token was stored"
+
+    // The Groups token is stored; the app's openid requirement (as in
+    // globus-sdk) waits for login(), which fetches every requirement in
+    // one grant.
+    assert!(app.login_required().expect("validation"));
+    app.login().await.expect("logged in");
+    assert!(!app.login_required().expect("stored now"));
+    assert_eq!(
+        access_tokens(&emu).await,
+        2,
+        "login fetched a new Groups token"
     );
     let stored = storage
         .get_token_data("groups.api.globus.org")
@@ -74,12 +87,12 @@ async fn client_credentials_store_reuse_renew_and_logout() {
         .groups_client_with_scopes([GroupsScopes::ALL])
         .expect("client");
     groups2.get_group(group.id).await.expect("read");
-    assert_eq!(access_tokens(&emu).await, 1, "the stored token was reused");
+    assert_eq!(access_tokens(&emu).await, 2, "the stored token was reused");
 
     // Past expiry on the emulator's clock: one renewal, stored.
     emu.advance_clock(Duration::from_secs(3 * 24 * 3600));
     groups2.get_group(group.id).await.expect("renewed");
-    assert_eq!(access_tokens(&emu).await, 2, "exactly one renewal");
+    assert_eq!(access_tokens(&emu).await, 3, "exactly one renewal");
     let renewed = storage
         .get_token_data("groups.api.globus.org")
         .expect("reads")
