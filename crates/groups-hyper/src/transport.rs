@@ -53,16 +53,38 @@ pub(crate) struct Origin {
     https: bool,
     host: String,
     port: u16,
+    /// The authority exactly as the base URL spells it (`host[:port]`):
+    /// request URLs joined onto that base carry the same text, which lets
+    /// [`HyperTransport::vet`] accept them without parsing host and port
+    /// again.
+    authority: String,
 }
 
 impl Origin {
-    /// The origin of a validated base URL.
+    /// The origin of a validated base URL (one that passed the plain-http
+    /// rule: https, or loopback with plain http allowed).
     pub(crate) fn of_base(url: &groups_core::config::BaseUrl) -> Origin {
+        let authority = url
+            .as_str()
+            .parse::<Uri>()
+            .ok()
+            .and_then(|u| u.authority().map(|a| a.as_str().to_owned()))
+            .unwrap_or_default();
         Origin {
             https: url.is_https(),
             host: url.host().to_ascii_lowercase(),
             port: url.port(),
+            authority,
         }
+    }
+
+    /// Whether `uri` has this origin's scheme and exactly its authority text.
+    fn is_exactly(&self, https: bool, uri: &Uri) -> bool {
+        https == self.https
+            && !self.authority.is_empty()
+            && uri
+                .authority()
+                .is_some_and(|a| a.as_str() == self.authority)
     }
 
     fn matches(&self, uri: &Uri) -> bool {
@@ -105,6 +127,19 @@ fn effective_port(uri: &Uri, https: bool) -> Option<u16> {
     match after_host.rsplit_once(':') {
         None | Some((_, "")) => Some(default),
         Some((_, digits)) => digits.parse::<u16>().ok().filter(|p| *p != 0),
+    }
+}
+
+/// Mark every `Authorization` value of `request` sensitive (never logged
+/// by hyper, HPACK-indexed never).
+fn mark_authorization_sensitive(request: &mut Request<Bytes>) {
+    if !request.headers().contains_key(AUTHORIZATION) {
+        return;
+    }
+    if let http::header::Entry::Occupied(mut entry) = request.headers_mut().entry(AUTHORIZATION) {
+        for value in entry.iter_mut() {
+            value.set_sensitive(true);
+        }
     }
 }
 
@@ -158,6 +193,19 @@ impl HyperTransport {
                 ));
             }
         };
+        // Fast path, every call to a configured service: the scheme and the
+        // authority text of a trusted origin, which passed every check below
+        // when the transport was built (a valid port; https, or plain http
+        // to loopback when allowed) and may receive credentials.
+        if self
+            .inner
+            .trusted_origins
+            .iter()
+            .any(|o| o.is_exactly(https, uri))
+        {
+            mark_authorization_sensitive(request);
+            return Ok(());
+        }
         let Some(host) = uri.host() else {
             return Err(TransportError::new(
                 TransportErrorKind::Refused,
@@ -190,13 +238,7 @@ impl HyperTransport {
                     ),
                 ));
             }
-            if let http::header::Entry::Occupied(mut entry) =
-                request.headers_mut().entry(AUTHORIZATION)
-            {
-                for value in entry.iter_mut() {
-                    value.set_sensitive(true);
-                }
-            }
+            mark_authorization_sensitive(request);
         }
         Ok(())
     }
