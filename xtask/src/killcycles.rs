@@ -70,7 +70,10 @@ enum Member {
 /// Everything acknowledged so far (and what was sent without an answer).
 #[derive(Default)]
 struct Ledger {
-    groups: BTreeSet<String>,
+    /// Acknowledged creates, by the token that created them (a caller with 1,000
+    /// memberships may not create more, so each writer creates with a new token in
+    /// every cycle).
+    groups: BTreeMap<String, BTreeSet<String>>,
     members: BTreeMap<String, Member>,
     /// Per writer: its group's id, the last acknowledged and the last sent rename.
     own: Vec<(String, u64, u64)>,
@@ -87,10 +90,22 @@ struct Writer {
     next_name: u64,
     next_identity: u64,
     rename: (u64, u64),
+    creator: String,
     groups: Vec<String>,
     members: BTreeMap<String, Member>,
     removable: Vec<String>,
     counts: [u64; 4],
+    /// An answer that was neither the expected success nor a dropped connection.
+    unexpected: Option<String>,
+}
+
+/// The outcome of one call: acknowledged, cut off by the kill, or a wrong answer.
+fn judge(r: Result<emu::Reply, String>, ok: u16, must_contain: &str) -> Result<bool, String> {
+    match r {
+        Ok(r) if r.status == ok && r.body.contains(must_contain) => Ok(true),
+        Ok(r) => Err(format!("{} {}", r.status, &r.body[..r.body.len().min(300)])),
+        Err(_) => Ok(false),
+    }
 }
 
 impl Writer {
@@ -98,81 +113,74 @@ impl Writer {
         let mut conn = Conn::new(authority);
         let mut rng = Rng::new(seed);
         while !stop.load(Ordering::Relaxed) {
-            let ok = match rng.below(4) {
-                0 => {
+            let outcome = match rng.below(4) {
+                0 if self.groups.len() < 900 => {
                     let name = format!("k-{}-{}", self.index, self.next_name);
                     self.next_name += 1;
                     let body = format!(r#"{{"name":"{name}"}}"#);
-                    match conn.call("POST", "/v2/groups", Some(TOKEN), Some(&body)) {
-                        Ok(r) if r.status == 201 => {
+                    let r = conn.call("POST", "/v2/groups", Some(&self.creator), Some(&body));
+                    judge(r, 201, &name).inspect(|&acked| {
+                        if acked {
                             self.groups.push(name);
                             self.counts[0] += 1;
-                            true
                         }
-                        _ => false,
-                    }
+                    })
                 }
                 1 if !self.removable.is_empty() => {
                     let pick = rng.below(self.removable.len() as u64) as usize;
                     let id = self.removable.swap_remove(pick);
                     self.members.insert(id.clone(), Member::RemoveSent);
                     let body = format!(r#"{{"remove":[{{"identity_id":"{id}"}}]}}"#);
-                    match conn.call(
-                        "POST",
-                        &format!("/v2/groups/{shared}"),
-                        Some(TOKEN),
-                        Some(&body),
-                    ) {
-                        Ok(r) if r.status == 200 && r.body.contains(&id) => {
+                    let path = format!("/v2/groups/{shared}");
+                    let r = conn.call("POST", &path, Some(TOKEN), Some(&body));
+                    judge(r, 200, &id).inspect(|&acked| {
+                        if acked {
                             self.members.insert(id, Member::Removed);
                             self.counts[2] += 1;
-                            true
                         }
-                        _ => false,
-                    }
+                    })
                 }
                 2 => {
                     self.rename.1 += 1;
                     let n = self.rename.1;
-                    let body = format!(r#"{{"name":"own-{}-{n}"}}"#, self.index);
-                    match conn.call(
+                    let name = format!("own-{}-{n}", self.index);
+                    let body = format!(r#"{{"name":"{name}"}}"#);
+                    let r = conn.call(
                         "PUT",
                         &format!("/v2/groups/{own}"),
                         Some(TOKEN),
                         Some(&body),
-                    ) {
-                        Ok(r) if r.status == 200 => {
+                    );
+                    judge(r, 200, &name).inspect(|&acked| {
+                        if acked {
                             self.rename.0 = n;
                             self.counts[3] += 1;
-                            true
                         }
-                        _ => false,
-                    }
+                    })
                 }
                 _ => {
                     let id = emu::identity(self.next_identity);
                     self.next_identity += 1;
                     let body = format!(r#"{{"add":[{{"identity_id":"{id}"}}]}}"#);
-                    match conn.call(
-                        "POST",
-                        &format!("/v2/groups/{shared}"),
-                        Some(TOKEN),
-                        Some(&body),
-                    ) {
-                        Ok(r) if r.status == 200 && r.body.contains(&id) => {
+                    let path = format!("/v2/groups/{shared}");
+                    let r = conn.call("POST", &path, Some(TOKEN), Some(&body));
+                    judge(r, 200, &id).inspect(|&acked| {
+                        if acked {
                             self.members.insert(id.clone(), Member::Added);
                             self.removable.push(id);
                             self.counts[1] += 1;
-                            true
                         }
-                        _ => false,
-                    }
+                    })
                 }
             };
-            if !ok {
-                // The emulator was killed (or answered wrongly: the check after the
-                // restart tells).
-                return;
+            match outcome {
+                Ok(true) => {}
+                // The emulator was killed.
+                Ok(false) => return,
+                Err(e) => {
+                    self.unexpected = Some(e);
+                    return;
+                }
             }
         }
     }
@@ -187,14 +195,16 @@ fn verify(authority: &str, shared: &str, ledger: &Ledger) -> Result<(u64, Vec<St
     if inv.status != 200 || !inv.body.contains("\"ok\":true") {
         return Err(format!("invariants broken after a restart: {}", inv.body));
     }
-    let mine = conn.call("GET", "/v2/groups/my_groups", Some(TOKEN), None)?;
-    if mine.status != 200 {
-        return Err(format!("my_groups answered {}", mine.status));
-    }
-    let names: BTreeSet<&str> = emu::string_values(&mine.body, "name").into_iter().collect();
-    for g in &ledger.groups {
-        if !names.contains(g.as_str()) {
-            lost.push(format!("created group {g}"));
+    for (token, groups) in &ledger.groups {
+        let mine = conn.call("GET", "/v2/groups/my_groups", Some(token), None)?;
+        if mine.status != 200 {
+            return Err(format!("my_groups answered {}", mine.status));
+        }
+        let names: BTreeSet<&str> = emu::string_values(&mine.body, "name").into_iter().collect();
+        for g in groups {
+            if !names.contains(g.as_str()) {
+                lost.push(format!("created group {g}"));
+            }
         }
     }
     let g = conn.call(
@@ -277,7 +287,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                         .ok_or(format!("create {name}: {} {}", r.status, r.body))
                 };
                 shared = make(&mut conn, "shared")?;
-                ledger.groups.insert("shared".into());
                 for w in 0..o.writers {
                     let id = make(&mut conn, &format!("own-{w}-0"))?;
                     ledger.own.push((id, 0, 0));
@@ -304,6 +313,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                     next_name: u64::from(cycle) * 1_000_000,
                     next_identity: next_identity + w as u64 * 1_000_000,
                     rename: (ledger.own[w].1, ledger.own[w].2),
+                    creator: format!("kill-cycles-creator-{w}-{cycle}"),
                     groups: Vec::new(),
                     members: BTreeMap::new(),
                     removable: ledger
@@ -313,6 +323,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                         .map(|(id, _)| id.clone())
                         .collect(),
                     counts: [0; 4],
+                    unexpected: None,
                 };
                 let (authority, shared, own) = (
                     emu.authority.clone(),
@@ -332,7 +343,18 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             let mut acked = 0;
             for h in handles {
                 let w = h.join().map_err(|_| "a writer panicked".to_owned())?;
-                ledger.groups.extend(w.groups);
+                if let Some(e) = &w.unexpected {
+                    return Err(format!(
+                        "cycle {}: writer {}: unexpected answer {e}",
+                        cycle + 1,
+                        w.index
+                    ));
+                }
+                if !w.groups.is_empty() {
+                    ledger
+                        .groups
+                        .insert(w.creator.clone(), w.groups.iter().cloned().collect());
+                }
                 ledger.members.extend(w.members);
                 ledger.own[w.index].1 = w.rename.0;
                 ledger.own[w.index].2 = w.rename.1;
