@@ -63,6 +63,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::IntoFuture;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use groups_core::auth::authorize::AuthorizeUrl;
@@ -247,6 +248,7 @@ impl UserAppBuilder {
                 providers: Mutex::new(BTreeMap::new()),
                 login_lock: tokio::sync::Mutex::new(()),
                 jwks: Mutex::new(None),
+                logins: AtomicU64::new(0),
             }),
         })
     }
@@ -281,6 +283,9 @@ struct Inner {
     login_lock: tokio::sync::Mutex<()>,
     /// Auth's signing keys, once fetched.
     jwks: Mutex<Option<Arc<jwt::Jwks>>>,
+    /// Successful logins so far: a call that failed before the latest
+    /// login retries without logging in again.
+    logins: AtomicU64,
 }
 
 impl fmt::Debug for UserApp {
@@ -545,7 +550,23 @@ impl UserApp {
         let data = TokenStorageData::from_response(&tokens, received, identity.as_deref());
         self.inner.core.storage.store_token_data(&data)?;
         self.reset_providers();
+        self.inner.logins.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Log in for a call that failed, unless another login finished since
+    /// the call started (`logins_before`): concurrent calls failing at
+    /// once make one login, not one each.
+    async fn relogin_for_call(
+        &self,
+        logins_before: u64,
+        parameters: Option<&AuthorizationParameters>,
+    ) -> Result<(), AppError> {
+        let _one = self.inner.login_lock.lock().await;
+        if self.inner.logins.load(Ordering::SeqCst) != logins_before {
+            return Ok(());
+        }
+        self.run_login(parameters).await
     }
 
     /// The identity id of a login's answer: its id_token's `sub`, once the
@@ -645,6 +666,9 @@ impl UserApp {
     ///   [`auto_redrive`](UserAppBuilder::auto_redrive), a login with those
     ///   parameters and one retry.
     ///
+    /// Calls that fail together make one login: a call whose failure
+    /// predates a login that has since succeeded just retries.
+    ///
     /// ```no_run
     /// # async fn run(app: groups_app::UserApp) -> Result<(), groups_app::AppError> {
     /// let groups = app.groups_client()?;
@@ -656,6 +680,7 @@ impl UserApp {
         F: FnMut() -> Fut,
         Fut: IntoFuture<Output = Result<R, GroupsError>>,
     {
+        let logins_before = self.inner.logins.load(Ordering::SeqCst);
         let error = match call().await {
             Ok(r) => return Ok(r),
             Err(e) => e,
@@ -665,9 +690,9 @@ impl UserApp {
                 return Err(AppError::from_call(error));
             }
             let params = params.clone();
-            self.login_with_parameters(&params).await?;
+            self.relogin_for_call(logins_before, Some(&params)).await?;
         } else if error.auth_error().is_some_and(|a| a.requires_login()) {
-            self.force_login().await?;
+            self.relogin_for_call(logins_before, None).await?;
         } else {
             return Err(AppError::from_call(error));
         }

@@ -126,3 +126,80 @@ async fn refresh_tokens_renew_after_expiry_and_the_rotated_one_is_stored() {
     );
     emu.shutdown().await.expect("emulator stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confidential_user_app_logs_in_with_its_redirect_and_secret() {
+    let emu = strict_emulator().await;
+    let storage: Arc<dyn TokenStorage> = Arc::new(MemoryTokenStorage::new());
+    let (flow, input, mut output) = fed_flow();
+    let app = UserApp::builder("Web Tool", WEB)
+        .client_secret(WEB_SECRET)
+        .redirect_uri(WEB_REDIRECT)
+        .http(http(&emu))
+        .shared_token_storage(Arc::clone(&storage))
+        .login_flow(flow)
+        .request_refresh_tokens(true)
+        .build()
+        .expect("app builds");
+    assert!(!format!("{app:?}").contains(WEB_SECRET));
+    let groups = app.groups_client().expect("client");
+    let (login, url) = tokio::join!(app.login(), answer_prompt(&emu, &mut output, &input, ADA));
+    login.expect("logged in");
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(WEB_REDIRECT)
+    );
+    let g = storage
+        .get_token_data("groups.api.globus.org")
+        .expect("reads")
+        .expect("stored");
+    assert_eq!(g.identity_id.as_deref(), Some(ADA_ID));
+    groups.get_my_groups().await.expect("the tokens work");
+
+    // Without a redirect URI a confidential client cannot use the
+    // command-line flow: a configuration error before anything is shown.
+    let (flow, _input, _output) = fed_flow();
+    let bare = UserApp::builder("Web Tool", WEB)
+        .client_secret(WEB_SECRET)
+        .http(http(&emu))
+        .token_storage(MemoryTokenStorage::new())
+        .login_flow(flow)
+        .build()
+        .expect("app builds");
+    bare.groups_client().expect("client");
+    assert_eq!(bare.login().await.unwrap_err().kind(), AppErrorKind::Config);
+    emu.shutdown().await.expect("emulator stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_failing_together_make_one_login() {
+    let emu = strict_emulator().await;
+    let (flow, input, mut output) = fed_flow();
+    let app = UserApp::builder("Together", NATIVE)
+        .http(http(&emu))
+        .token_storage(MemoryTokenStorage::new())
+        .login_flow(flow)
+        .build()
+        .expect("app builds");
+    let groups = app.groups_client().expect("client");
+    let answer = async {
+        let url = answer_prompt(&emu, &mut output, &input, ADA).await;
+        // A second login would now read the end of input and fail.
+        drop(input);
+        url
+    };
+    let (a, b, _) = tokio::join!(
+        app.call(|| groups.get_my_groups()),
+        app.call(|| groups.get_my_groups()),
+        answer
+    );
+    a.expect("first call");
+    b.expect("second call, no second login");
+    emu.shutdown().await.expect("emulator stops");
+}
+
+#[test]
+fn apps_are_send_and_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<UserApp>();
+}

@@ -21,6 +21,9 @@ pub const BOB: &str = "bob@example.org";
 pub const NATIVE: &str = "native-app";
 pub const SERVICE: &str = "svc-client";
 pub const SERVICE_SECRET: &str = "svc-secret-CANARY";
+pub const WEB: &str = "web-app";
+pub const WEB_SECRET: &str = "web-secret-CANARY";
+pub const WEB_REDIRECT: &str = "https://app.example.org/callback";
 
 /// An emulator accepting only issued tokens and declared clients.
 pub async fn strict_emulator() -> Emulator {
@@ -37,6 +40,7 @@ pub async fn strict_emulator() -> Emulator {
         ],
         "clients": [
             {"id": SERVICE, "secret": SERVICE_SECRET},
+            {"id": WEB, "secret": WEB_SECRET, "redirect_uris": [WEB_REDIRECT]},
             {"id": NATIVE, "client_type": "native", "redirect_uris": ["http://127.0.0.1/"]}
         ]
     }))
