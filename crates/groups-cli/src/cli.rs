@@ -112,6 +112,16 @@ pub enum Command {
     /// The local Globus Groups emulator: try every command with no account.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+    /// Log in to Globus (a browser on this machine, or a link to open
+    /// elsewhere and a code to paste back).
+    Login(LoginArgs),
+    /// Log out: revoke the stored tokens and remove them.
+    Logout,
+    /// Show the identity you are logged in as.
+    Whoami,
+    /// Your login session.
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -525,6 +535,25 @@ pub struct EmulatorServeArgs {
     /// A state file: writes are saved there and a restart continues from it.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+}
+
+/// `login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Print a link to open in any browser and read the code from standard
+    /// input, instead of a browser on this machine.
+    #[arg(long)]
+    pub no_local_server: bool,
+    /// Log in even if already logged in.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `session ...`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// The identities of your session and when they authenticated.
+    Show,
 }
 
 /// `completions`.

@@ -188,9 +188,9 @@ pub fn report(error: &CliError, json: bool, map: &StatusMap) -> Report {
         },
         CliError::Api(e) => api_report(e, json, map),
         CliError::MissingLogin => {
-            let message = "Missing login for Globus Groups. Log in with GLOBUS_GROUPS_TOKEN \
-                           (an access token for Globus Groups), or with GLOBUS_GROUPS_CLIENT_ID \
-                           and GLOBUS_GROUPS_CLIENT_SECRET (a confidential client).";
+            let message = "Missing login for Globus Groups. Run `globus-groups login`, or set \
+                           GLOBUS_GROUPS_TOKEN (an access token for Globus Groups), or \
+                           GLOBUS_GROUPS_CLIENT_ID and GLOBUS_GROUPS_CLIENT_SECRET (a confidential client).";
             if json {
                 json_report(
                     json!({"error_name": "MissingLoginError", "message": message}),
@@ -198,9 +198,10 @@ pub fn report(error: &CliError, json: bool, map: &StatusMap) -> Report {
                 )
             } else {
                 Report {
-                    text: "MissingLoginError: Missing login for Globus Groups, please set\n\n  \
-                           GLOBUS_GROUPS_TOKEN=<an access token for Globus Groups>\n\n\
-                           or GLOBUS_GROUPS_CLIENT_ID and GLOBUS_GROUPS_CLIENT_SECRET (a confidential client).\n"
+                    text: "MissingLoginError: Missing login for Globus Groups, please run\n\n  \
+                           globus-groups login\n\n\
+                           or set GLOBUS_GROUPS_TOKEN (an access token for Globus Groups), or\n\
+                           GLOBUS_GROUPS_CLIENT_ID and GLOBUS_GROUPS_CLIENT_SECRET (a confidential client).\n"
                         .to_owned(),
                     code: EXIT_LOGIN,
                 }

@@ -10,6 +10,9 @@
 //!    before expiry); identity lookups authenticate as the client. Setting
 //!    only one of the two is a usage error, as in globus-cli.
 //!
+//! 3. A user's login stored by `globus-groups login` (with the native
+//!    client of `GLOBUS_GROUPS_LOGIN_CLIENT_ID`).
+//!
 //! The service URLs, timeout and TLS settings come from the `GLOBUS_SDK_*`
 //! variables (see [`groups_hyper::HyperClientBuilder::from_env`]).
 
@@ -48,6 +51,8 @@ pub enum Credential {
         /// For Auth.
         auth: SecretString,
     },
+    /// A user's stored login.
+    User(groups_app::UserApp),
     /// A confidential client acting as itself.
     Client {
         /// Its id (also its identity id in Globus).
@@ -61,6 +66,7 @@ impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::Token { .. } => f.write_str("Credential::Token(..)"),
+            Credential::User(_) => f.write_str("Credential::User(..)"),
             Credential::Client { id, .. } => write!(f, "Credential::Client({id}, ..)"),
         }
     }
@@ -94,7 +100,10 @@ impl Credential {
             (None, Some(_)) => Err(CliError::usage(format!(
                 "{CLIENT_SECRET_VAR} is set but {CLIENT_ID_VAR} is not: set both, or neither"
             ))),
-            (None, None) => Err(CliError::MissingLogin),
+            (None, None) => match crate::login::stored_login()? {
+                Some(app) => Ok(Credential::User(app)),
+                None => Err(CliError::MissingLogin),
+            },
         }
     }
 }
@@ -149,6 +158,12 @@ impl Session {
                     .map_err(build_error)?;
                 (client, auth)
             }
+            Credential::User(app) => {
+                let client = app
+                    .groups_client_with_scopes([GroupsScopes::ALL])
+                    .map_err(|e| CliError::failed(e.to_string()))?;
+                (client, app.auth_client().clone())
+            }
             Credential::Client { id, secret } => {
                 let client = builder
                     .clone()
@@ -180,6 +195,7 @@ impl Session {
     async fn auth_token(&self) -> Result<SecretString, CliError> {
         match &self.credential {
             Credential::Token { auth, .. } => Ok(auth.clone()),
+            Credential::User(app) => crate::login::auth_token(app),
             Credential::Client { .. } => {
                 if let Some(t) = self.auth_token.get() {
                     return Ok(t.clone());
@@ -238,6 +254,15 @@ impl Session {
                     "the client id {id:?} is not a UUID, so it is no identity id: pass --identity"
                 ))
             }),
+            Credential::User(app) => {
+                let info = self.auth.userinfo(crate::login::auth_token(app)?).await?;
+                info.sub.parse().map_err(|_| {
+                    CliError::failed(format!(
+                        "userinfo gave a sub that is not a UUID: {:?}",
+                        info.sub
+                    ))
+                })
+            }
             Credential::Token { auth, .. } => {
                 match self.auth.userinfo(auth.clone()).await {
                     Ok(info) => info.sub.parse().map_err(|_| {

@@ -16,6 +16,13 @@ use crate::session::Session;
 
 /// Run an API command.
 pub async fn run(command: Command, printer: &Printer, quiet: bool) -> Result<Output, CliError> {
+    match command {
+        Command::Login(a) => return crate::login::login(a).await,
+        Command::Logout => return crate::login::logout().await,
+        Command::Whoami => return crate::login::whoami().await,
+        Command::Session(c) => return crate::login::session(c).await,
+        _ => {}
+    }
     let session = Session::from_env()?;
     let s = &session;
     match command {
@@ -66,7 +73,13 @@ pub async fn run(command: Command, printer: &Printer, quiet: bool) -> Result<Out
         Command::Children(a) => extras::children(s, a.group_id).await,
         Command::Preferences(p) => extras::preferences(s, p).await,
         Command::MembershipFields(m) => extras::membership_fields(s, m).await,
-        Command::Emulator(_) | Command::Completions(_) | Command::Man => Err(CliError::Internal(
+        Command::Emulator(_)
+        | Command::Completions(_)
+        | Command::Man
+        | Command::Login(_)
+        | Command::Logout
+        | Command::Whoami
+        | Command::Session(_) => Err(CliError::Internal(
             "a local command reached the API dispatcher".into(),
         )),
     }
