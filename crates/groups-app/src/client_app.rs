@@ -92,7 +92,7 @@ impl ClientAppBuilder {
 
     /// The app. An empty name or client id, an app name not usable in a
     /// User-Agent or a file name, or unusable service URLs are
-    /// [`AppErrorKind::Config`] errors; the default token file's directory
+    /// [`AppErrorKind::Config`](crate::AppErrorKind::Config) errors; the default token file's directory
     /// is created here.
     pub fn build(mut self) -> Result<ClientApp, AppError> {
         // As globus-sdk, every app requires `openid` on Auth.

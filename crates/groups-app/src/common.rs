@@ -36,6 +36,9 @@ pub enum AppErrorKind {
     TokenExpired,
     /// The stored tokens lack scopes the app requires: a login is needed.
     ScopesNotMet,
+    /// The app asks for refresh tokens but the stored tokens have none
+    /// (they come from a login without): a login is needed.
+    MissingRefreshToken,
     /// A new login is for another identity than the stored tokens (they
     /// are kept; the new ones are revoked).
     IdentityMismatch,
@@ -72,6 +75,7 @@ impl AppErrorKind {
             AppErrorKind::LoginRequired
                 | AppErrorKind::TokenExpired
                 | AppErrorKind::ScopesNotMet
+                | AppErrorKind::MissingRefreshToken
                 | AppErrorKind::ConsentRequired
         )
     }

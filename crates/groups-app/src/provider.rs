@@ -78,11 +78,7 @@ impl AppTokenProvider {
             .storage
             .get_token_data(rs)
             .map_err(|e| GroupsError::from(AuthError::new(AuthErrorKind::Other, e.to_string())))?
-            .ok_or_else(|| {
-                login_needed(format!(
-                    "no tokens for {rs} in the app's storage; log in first (login())"
-                ))
-            })?;
+            .ok_or_else(|| login_needed(format!("no tokens for {rs} in the app's storage")))?;
         let required = self
             .source
             .requirements
@@ -94,7 +90,7 @@ impl AppTokenProvider {
         let missing = missing_scopes(&stored.scope, &required);
         if !missing.is_empty() {
             return Err(login_needed(format!(
-                "the stored tokens for {rs} lack the scopes {}; log in again",
+                "the stored tokens for {rs} lack the scopes {}",
                 missing.join(" ")
             )));
         }
@@ -123,8 +119,7 @@ impl AppTokenProvider {
                 expires_at,
             )?)),
             None => Err(login_needed(format!(
-                "the stored access token for {rs} has expired and there is no refresh token; \
-                 log in again"
+                "the stored access token for {rs} has expired and there is no refresh token"
             ))),
         }
     }
@@ -228,8 +223,8 @@ impl TokenProvider for ExpiringAccessTokenProvider {
     fn poll_authorization(&self, now: Instant) -> AuthPoll {
         if now >= self.expires_at {
             return AuthPoll::Failed(login_needed(format!(
-                "the access token for {} has expired (no refresh token to renew it); log in \
-                 again, or ask for refresh tokens (request_refresh_tokens)",
+                "the access token for {} has expired and there is no refresh token to renew it \
+                 (request_refresh_tokens avoids this)",
                 self.resource_server
             )));
         }

@@ -1,13 +1,16 @@
 //! Token storage: where an app keeps its tokens between runs.
 //!
 //! A [`TokenStorage`] holds one [`TokenStorageData`] per resource server
-//! (for example `groups.api.globus.org` and `auth.globus.org`). Two
+//! (for example `groups.api.globus.org` and `auth.globus.org`). These
 //! implementations ship:
 //!
 //! * [`MemoryTokenStorage`]: for the life of the process;
 //! * [`JsonTokenStorage`]: a JSON file in globus-sdk's format, so a file
 //!   written by Python's `globus_sdk.JSONTokenStorage` is read here and the
-//!   other way round.
+//!   other way round;
+//! * `SqliteTokenStorage` (cargo feature `sqlite`, module
+//!   `sqlite_storage`): an SQLite database in the format of globus-sdk's
+//!   `SQLiteTokenStorage`.
 //!
 //! # The JSON file
 //!

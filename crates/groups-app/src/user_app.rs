@@ -32,8 +32,10 @@
 //! server ([`UserApp::validate`]):
 //!
 //! * tokens are stored ([`AppErrorKind::LoginRequired`]);
-//! * the access token has not expired, or a refresh token is there to
-//!   renew it ([`AppErrorKind::TokenExpired`]);
+//! * with [`request_refresh_tokens`](UserAppBuilder::request_refresh_tokens),
+//!   a refresh token is stored ([`AppErrorKind::MissingRefreshToken`]);
+//!   without, the access token has not expired
+//!   ([`AppErrorKind::TokenExpired`]);
 //! * the granted scopes cover the required ones, compared by root scope
 //!   ([`AppErrorKind::ScopesNotMet`]).
 //!
@@ -429,7 +431,13 @@ impl UserApp {
         let now = now_epoch();
         let stored = self.inner.core.storage.get_all_token_data()?;
         for (rs, scopes) in self.inner.core.requirements() {
-            validate_one(&rs, &scopes, stored.get(&rs), now)?;
+            validate_one(
+                &rs,
+                &scopes,
+                stored.get(&rs),
+                now,
+                self.inner.refresh_tokens,
+            )?;
         }
         Ok(())
     }
@@ -706,6 +714,7 @@ fn validate_one(
     scopes: &[String],
     stored: Option<&TokenStorageData>,
     now: u64,
+    refresh_tokens: bool,
 ) -> Result<(), AppError> {
     let Some(d) = stored else {
         return Err(AppError::new(
@@ -713,6 +722,15 @@ fn validate_one(
             format!("no tokens are stored for {rs}; log in (login())"),
         ));
     };
+    if refresh_tokens && d.refresh_token.is_none() {
+        return Err(AppError::new(
+            AppErrorKind::MissingRefreshToken,
+            format!(
+                "the stored tokens for {rs} have no refresh token, and the app asks for \
+                 refresh tokens; log in again"
+            ),
+        ));
+    }
     if d.is_expired(now) && d.refresh_token.is_none() {
         return Err(AppError::new(
             AppErrorKind::TokenExpired,

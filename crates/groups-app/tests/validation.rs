@@ -99,6 +99,28 @@ async fn each_validation_failure_has_its_typed_error() {
     assert_eq!(e.kind(), AppErrorKind::ScopesNotMet);
     assert!(e.to_string().contains(view), "{e}");
     assert!(app.login_required().expect("a login fixes it"));
+
+    // An app asking for refresh tokens wants one stored.
+    storage
+        .store_token_data(&[entry("groups.api.globus.org", view, now() + 3600)])
+        .expect("stored");
+    app.validate()
+        .expect("valid for an app without refresh tokens");
+    let (flow, _input, _output) = fed_flow();
+    let renewing = user_app(&emu, &storage, flow)
+        .request_refresh_tokens(true)
+        .build()
+        .expect("app");
+    renewing.groups_client().expect("client");
+    let e = renewing.validate().unwrap_err();
+    assert_eq!(e.kind(), AppErrorKind::MissingRefreshToken);
+    storage
+        .store_token_data(&[
+            entry("groups.api.globus.org", view, now() - 10).with_refresh_token("RT-CANARY"),
+            entry("auth.globus.org", "openid", now() - 10).with_refresh_token("RT-CANARY"),
+        ])
+        .expect("stored");
+    renewing.validate().expect("expired but renewable");
     emu.shutdown().await.expect("emulator stops");
 }
 
