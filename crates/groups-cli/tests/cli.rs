@@ -550,3 +550,22 @@ fn emulator_serve_runs_until_stopped() {
     assert_eq!(doc["name"], "Tried it");
     assert!(status.success() || status.code().is_none(), "{status:?}");
 }
+
+#[test]
+fn verbosity_levels_and_quiet() {
+    let env = Env::demo();
+    let silent = env.run(&["list"]);
+    assert!(silent.expect(0).stderr.is_empty(), "{}", silent.stderr);
+    let debug = env.run(&["list", "-vvv"]);
+    assert!(debug.expect(0).stderr.contains("DEBUG"), "{}", debug.stderr);
+    assert!(
+        !debug.stderr.contains("admin-token"),
+        "no token in the logs: {}",
+        debug.stderr
+    );
+    let info = env.run(&["list", "-vv"]);
+    assert!(!info.expect(0).stderr.contains("DEBUG"), "{}", info.stderr);
+    let quiet = env.run(&["list", "-vvv", "--quiet"]);
+    assert!(quiet.expect(0).stderr.is_empty(), "{}", quiet.stderr);
+    env.stop();
+}
