@@ -35,6 +35,12 @@ fn read_commands_in_text_match_the_snapshots() {
             .expect(0)
             .stdout
     );
+    insta::assert_snapshot!(
+        "get_by_subscription_hidden",
+        env.run(&["get-by-subscription", HIDDEN_SUBSCRIPTION])
+            .expect(0)
+            .stdout
+    );
     insta::assert_snapshot!("children", env.run(&["children", LAB]).expect(0).stdout);
     insta::assert_snapshot!("statuses", env.run(&["statuses"]).expect(0).stdout);
     insta::assert_snapshot!(

@@ -31,6 +31,8 @@ pub(crate) const CHILD: &str = "6a000000-0000-4000-8000-000000000004";
 pub(crate) const OPEN: &str = "6a000000-0000-4000-8000-000000000005";
 /// The subscription of `SUBSCRIBED`.
 pub(crate) const SUBSCRIPTION: &str = "5b000000-0000-4000-8000-000000000001";
+/// A subscription of the hidden group.
+pub(crate) const HIDDEN_SUBSCRIPTION: &str = "5b000000-0000-4000-8000-000000000002";
 
 /// A finished run of the binary.
 #[derive(Debug)]
@@ -216,7 +218,8 @@ pub(crate) fn demo_seed() -> Value {
             }
         ],
         "subscriptions": [
-            {"id": SUBSCRIPTION, "group_id": SUBSCRIBED, "name": "Example Uni", "subscriber_name": "Example Uni", "is_baa": false, "is_high_assurance": true}
+            {"id": SUBSCRIPTION, "group_id": SUBSCRIBED, "name": "Example Uni", "subscriber_name": "Example Uni", "is_baa": false, "is_high_assurance": true},
+            {"id": HIDDEN_SUBSCRIPTION, "group_id": HIDDEN, "name": "Committee", "subscriber_name": "Example Uni", "is_baa": true, "is_high_assurance": false}
         ]
     })
 }
