@@ -35,6 +35,7 @@ mod w_callgrind;
 mod w_cli;
 mod w_client;
 mod w_decode;
+mod w_renewal;
 mod w_durable;
 mod w_scaling;
 mod w_sdks;
@@ -390,6 +391,15 @@ fn run(args: RunArgs) -> Result<(), String> {
             "instruction counts",
             t,
             w_callgrind::run(&ctx, fixture.as_deref()),
+        );
+    }
+    if wanted(10) {
+        let t = Instant::now();
+        record(
+            10,
+            "token renewal under load",
+            t,
+            no_notes(runtime.block_on(w_renewal::run(&ctx))),
         );
     }
     errors.extend(fixture_error);

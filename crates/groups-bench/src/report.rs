@@ -93,6 +93,10 @@ pub const GOALS: &[(&str, Goal)] = &[
     ("5b", Goal::at_most(1.2)),
     // Peak RSS decoding 10,000 groups ÷ body size.
     ("6", Goal::below(2.0)),
+    // 64 tasks across a token expiry: token requests (exactly one).
+    ("10a", Goal::at_most(1.0)),
+    // 64 tasks across a token expiry: p99 in the renewal window ÷ steady p99.
+    ("10b", Goal::at_most(2.0)),
     // A one-member write with a state file: latency at a 50 MB state ÷ at an empty one.
     ("7a", Goal::at_most(1.5)),
     // Wall time of one command of globus-groups vs globus-cli (list, show,
