@@ -52,6 +52,8 @@ impl Column {
 enum Row {
     TooManyRequests,
     Status(u16),
+    /// A load balancer's HTML 502 page in front of the service.
+    HtmlBadGateway,
     CloseBeforeAnswer,
     TruncatedBody,
     DelayBeyondAttemptTimeout,
@@ -59,10 +61,11 @@ enum Row {
 }
 
 impl Row {
-    const ALL: [Row; 10] = [
+    const ALL: [Row; 11] = [
         Row::TooManyRequests,
         Row::Status(500),
         Row::Status(502),
+        Row::HtmlBadGateway,
         Row::Status(503),
         Row::Status(504),
         Row::CloseBeforeAnswer,
@@ -76,6 +79,7 @@ impl Row {
         match self {
             Row::TooManyRequests => Fault::status(429).retry_after(1),
             Row::Status(s) => Fault::status(s),
+            Row::HtmlBadGateway => Fault::html(502),
             Row::CloseBeforeAnswer => Fault::close(),
             Row::TruncatedBody => Fault::truncate(),
             Row::DelayBeyondAttemptTimeout => Fault::delay(DELAY),
@@ -112,6 +116,8 @@ fn expected(row: Row, column: Column) -> Cell {
         // A rate limiter refuses before processing: every call is repeated.
         Row::TooManyRequests | Row::Unauthorized => true,
         Row::Status(s) => idempotent && matches!(s, 500 | 502 | 503 | 504),
+        // Not JSON, but a 502 all the same: retried like one.
+        Row::HtmlBadGateway => idempotent,
         Row::CloseBeforeAnswer | Row::TruncatedBody | Row::DelayBeyondAttemptTimeout => idempotent,
     };
     if retried {
@@ -133,6 +139,7 @@ fn expected(row: Row, column: Column) -> Cell {
     }
     let outcome = match row {
         Row::Status(s) => format!("status {s}"),
+        Row::HtmlBadGateway => "status 502".to_owned(),
         Row::CloseBeforeAnswer | Row::TruncatedBody => "transport io".to_owned(),
         Row::DelayBeyondAttemptTimeout => "transport timeout".to_owned(),
         Row::TooManyRequests | Row::Unauthorized => unreachable!("always retried"),

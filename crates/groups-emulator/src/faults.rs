@@ -24,11 +24,12 @@ use serde::{Deserialize, Serialize};
 /// | `path` | glob on the request path (no query): `*` = any run of characters except `/`, `**` = anything, `?` = one character except `/` | `"**"` |
 /// | `times` | how many matching requests the rule applies to; then it is gone | `1` |
 /// | `delay_ms` | wait this long before acting (with `action: "delay"` the request is then served normally) | none |
-/// | `action` | `"status"`, `"delay"`, `"close"` or `"truncate"` (see [`FaultAction`]) | required |
+/// | `action` | `"status"`, `"html"`, `"delay"`, `"close"` or `"truncate"` (see [`FaultAction`]) | required |
 ///
 /// Action-specific keys: `status` (u16), `retry_after` (seconds), `body` (any JSON, the
 /// response body; default `{"code": "EMULATOR_FAULT", "detail": ...}`) for `"status"`;
-/// `truncate_to` (bytes actually sent; default half the body) for `"truncate"`.
+/// `status` (default 502) for `"html"`; `truncate_to` (bytes actually sent; default
+/// half the body) for `"truncate"`.
 ///
 /// Rules are checked in the order they were injected; the first matching rule with
 /// uses left is consumed.
@@ -73,6 +74,10 @@ fn default_times() -> u32 {
     1
 }
 
+fn default_html_status() -> u16 {
+    502
+}
+
 /// What a matching request gets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -89,6 +94,14 @@ pub enum FaultAction {
         /// Response body; default `{"code": "EMULATOR_FAULT", "detail": "..."}`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<serde_json::Value>,
+    },
+    /// Answer this status at once with an HTML error page (`content-type: text/html`),
+    /// as a load balancer or proxy in front of a service does when the service behind
+    /// it is down (the request is not applied).
+    Html {
+        /// HTTP status code to answer (default 502).
+        #[serde(default = "default_html_status")]
+        status: u16,
     },
     /// Only wait `delay_ms`, then serve the request normally.
     Delay,
@@ -124,6 +137,12 @@ impl Fault {
             retry_after: None,
             body: None,
         })
+    }
+
+    /// Answer `status` with a load balancer's HTML error page instead of serving the
+    /// request (`Fault::html(502)`: a 502 Bad Gateway page, `text/html`).
+    pub fn html(status: u16) -> Self {
+        Self::with_action(FaultAction::Html { status })
     }
 
     /// Wait `delay`, then serve the request normally.
@@ -212,7 +231,7 @@ impl Fault {
                 "delay_ms {d} is above the limit of {MAX_FAULT_DELAY_MS}"
             ));
         }
-        if let FaultAction::Status { status, .. } = &self.action
+        if let FaultAction::Status { status, .. } | FaultAction::Html { status } = &self.action
             && http::StatusCode::from_u16(*status).is_err()
         {
             return Err(format!("invalid status code {status}"));
@@ -415,6 +434,9 @@ mod tests {
         let f: Fault =
             serde_json::from_str(r#"{"action":"delay","delay_ms":50,"times":4}"#).unwrap();
         assert_eq!(f, Fault::delay(Duration::from_millis(50)).times(4));
+        let f: Fault = serde_json::from_str(r#"{"action":"html"}"#).unwrap();
+        assert_eq!(f, Fault::html(502));
+        assert!(Fault::html(99).validate().is_err());
         assert!(serde_json::from_str::<Fault>(r#"{"action":"explode"}"#).is_err());
         assert!(Fault::status(1000).validate().is_err());
         assert!(Fault::close().method("BAD METHOD").validate().is_err());

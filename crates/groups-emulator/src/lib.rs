@@ -172,6 +172,7 @@
 //! {"method": "POST", "path": "/v2/groups/*", "times": 1, "delay_ms": 100,
 //!  "action": "status", "status": 503, "retry_after": 2}
 //! {"action": "close"}
+//! {"action": "html", "status": 502}
 //! {"action": "truncate", "path": "/v2/groups/my_groups", "truncate_to": 10}
 //! {"action": "delay", "delay_ms": 1500}
 //! ```

@@ -424,6 +424,7 @@ async fn route(
                 retry_after,
                 body,
             } => return Ok(to_http(fault_status(status, retry_after, body), None)),
+            FaultAction::Html { status } => return Ok(to_http(fault_html(status), None)),
             FaultAction::Close => return Err(Abort),
             FaultAction::Truncate { truncate_to } => truncate = Some(truncate_to),
             FaultAction::Panic => inject_panic = true,
@@ -479,6 +480,27 @@ fn fault_status(
         resp.headers.push((RETRY_AFTER, HeaderValue::from(secs)));
     }
     resp
+}
+
+/// A load balancer's error page: HTML, not the service's JSON.
+fn fault_html(status: u16) -> ApiResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let line = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let page = format!(
+        "<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n<center><h1>{line}</h1></center>\r\n<hr><center>load balancer (groups-emulator fault)</center>\r\n</body>\r\n</html>\r\n"
+    );
+    ApiResponse {
+        status,
+        body: Bytes::from(page),
+        headers: vec![(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+    }
 }
 
 /// A request read off the wire, owned so it can move to the blocking pool.

@@ -176,6 +176,43 @@ async fn status_fault_with_retry_after_is_answered_and_not_applied() {
 }
 
 #[tokio::test]
+async fn html_fault_answers_a_load_balancer_page_and_applies_nothing() {
+    let (emu, http) = start().await;
+    // Through the control plane, as JSON (the status defaults to 502).
+    let r = http
+        .control(
+            Method::POST,
+            "faults",
+            Some(json!({"action": "html", "method": "POST", "path": "/v2/groups"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let body = r#"{"name":"x"}"#;
+    let post = format!(
+        "POST /v2/groups HTTP/1.1\r\nhost: x\r\nauthorization: Bearer alice\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, head, page) =
+        split_response(&raw_exchange(emu.local_addr(), post.as_bytes()).await);
+    assert_eq!(status, 502);
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("<title>502 Bad Gateway</title>"), "{page}");
+    let mine = http.get("/v2/groups/my_groups", "alice").await;
+    assert_eq!(mine.json, json!([]), "faulted create was not applied");
+    emu.inject(Fault::html(504).method("GET"));
+    let (status, _, page) = split_response(
+        &raw_exchange(emu.local_addr(), &raw_get("/v2/groups/my_groups", "alice")).await,
+    );
+    assert_eq!(status, 504);
+    assert!(String::from_utf8_lossy(&page).contains("504 Gateway Timeout"));
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn fault_rules_match_method_glob_and_count() {
     let (emu, http) = start().await;
     emu.inject(
