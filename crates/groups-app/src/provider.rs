@@ -39,7 +39,15 @@ fn login_needed(message: String) -> GroupsError {
 pub(crate) struct AppTokenProvider {
     resource_server: String,
     source: Arc<ProviderSource>,
-    inner: Mutex<Option<Arc<dyn TokenProvider>>>,
+    inner: Mutex<Option<Loaded>>,
+}
+
+/// The provider built from storage; `refresh` is the same one when it
+/// renews with a refresh token.
+#[derive(Clone)]
+struct Loaded {
+    provider: Arc<dyn TokenProvider>,
+    refresh: Option<Arc<RefreshTokenProvider>>,
 }
 
 impl fmt::Debug for AppTokenProvider {
@@ -61,7 +69,29 @@ impl AppTokenProvider {
     }
 
     fn current(&self) -> Option<Arc<dyn TokenProvider>> {
+        self.loaded().map(|l| l.provider)
+    }
+
+    fn loaded(&self) -> Option<Loaded> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether storage holds another refresh token than the one `loaded`
+    /// renews with (another process, or another app on the same storage,
+    /// renewed and rotated it).
+    fn storage_has_newer_refresh_token(&self, loaded: &Loaded) -> bool {
+        let Some(p) = &loaded.refresh else {
+            return false;
+        };
+        let Some(ours) = p.refresh_token() else {
+            return false;
+        };
+        match self.source.storage.get_token_data(&self.resource_server) {
+            Ok(Some(d)) => d
+                .refresh_token
+                .is_some_and(|theirs| !theirs.ct_eq(ours.expose_secret())),
+            _ => false,
+        }
     }
 
     /// Forget the current tokens: the next call reads storage again (after
@@ -71,7 +101,7 @@ impl AppTokenProvider {
     }
 
     /// Build the inner provider from storage, or say why not.
-    fn load(&self, now: Instant) -> Result<Arc<dyn TokenProvider>, GroupsError> {
+    fn load(&self, now: Instant) -> Result<Loaded, GroupsError> {
         let rs = &self.resource_server;
         let stored = self
             .source
@@ -111,13 +141,20 @@ impl AppTokenProvider {
                 if left > 0 {
                     p = p.initial_access_token(stored.access_token.clone(), expires_at)?;
                 }
-                Ok(Arc::new(p))
+                let p = Arc::new(p);
+                Ok(Loaded {
+                    provider: Arc::clone(&p) as Arc<dyn TokenProvider>,
+                    refresh: Some(p),
+                })
             }
-            None if left > 0 => Ok(Arc::new(ExpiringAccessTokenProvider::new(
-                rs,
-                &stored.access_token,
-                expires_at,
-            )?)),
+            None if left > 0 => Ok(Loaded {
+                provider: Arc::new(ExpiringAccessTokenProvider::new(
+                    rs,
+                    &stored.access_token,
+                    expires_at,
+                )?),
+                refresh: None,
+            }),
             None => Err(login_needed(format!(
                 "the stored access token for {rs} has expired and there is no refresh token"
             ))),
@@ -144,8 +181,9 @@ impl TokenProvider for AppTokenProvider {
         let inner = match self.current() {
             Some(p) => p,
             None => match self.load(now) {
-                Ok(p) => {
-                    *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&p));
+                Ok(l) => {
+                    let p = Arc::clone(&l.provider);
+                    *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some(l);
                     p
                 }
                 Err(e) => return AuthPoll::Failed(e),
@@ -168,10 +206,21 @@ impl TokenProvider for AppTokenProvider {
         outcome: Result<http::Response<Bytes>, TransportError>,
         now: Instant,
     ) -> Result<(), GroupsError> {
-        match self.current() {
-            Some(p) => p.handle_token_response(ticket, outcome, now),
-            None => Ok(()),
+        let Some(loaded) = self.loaded() else {
+            return Ok(());
+        };
+        let result = loaded.provider.handle_token_response(ticket, outcome, now);
+        if let Err(e) = &result
+            && e.auth_error().is_some_and(AuthError::requires_login)
+            && self.storage_has_newer_refresh_token(&loaded)
+        {
+            // Our refresh token was rotated away by another renewal that
+            // stored its result: start again from storage instead of
+            // failing the call (the exchange polls again).
+            self.reset();
+            return Ok(());
         }
+        result
     }
 
     fn abandon_token_request(&self, ticket: TokenTicket) {

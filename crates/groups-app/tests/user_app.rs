@@ -203,3 +203,46 @@ fn apps_are_send_and_sync() {
     fn check<T: Send + Sync + Clone>() {}
     check::<UserApp>();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_rotated_by_another_app_is_picked_up_from_storage() {
+    let emu = strict_emulator().await;
+    let storage: Arc<dyn TokenStorage> = Arc::new(MemoryTokenStorage::new());
+    let (flow, input, mut output) = fed_flow();
+    let build = |flow| {
+        UserApp::builder("Two Apps", NATIVE)
+            .http(http(&emu))
+            .shared_token_storage(Arc::clone(&storage))
+            .login_flow(flow)
+            .request_refresh_tokens(true)
+            .build()
+            .expect("app builds")
+    };
+    let first = build(flow);
+    let groups_first = first.groups_client().expect("client");
+    let (login, _) = tokio::join!(first.login(), answer_prompt(&emu, &mut output, &input, ADA));
+    login.expect("logged in");
+    // The second app (another process, in real life) starts with the same
+    // stored tokens; its input is empty, so a login would fail.
+    let (flow2, input2, _out2) = fed_flow();
+    drop(input2);
+    let second = build(flow2);
+    let groups_second = second.groups_client().expect("client");
+    groups_first.get_my_groups().await.expect("first app");
+    groups_second.get_my_groups().await.expect("second app");
+
+    // Both tokens expire; the first app renews and rotates the refresh
+    // token. The second app's refresh token is now rotated away: its
+    // renewal fails, and it takes the rotated tokens from storage instead
+    // of asking for a login.
+    emu.advance_clock(Duration::from_secs(3 * 24 * 3600));
+    groups_first
+        .get_my_groups()
+        .await
+        .expect("first app renews");
+    second
+        .call(|| groups_second.get_my_groups())
+        .await
+        .expect("second app continues from storage, no login");
+    emu.shutdown().await.expect("emulator stops");
+}
