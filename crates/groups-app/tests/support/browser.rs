@@ -5,8 +5,9 @@
 //! else `PATH`); `cargo xtask ci` installs them and sets
 //! `GROUPS_REQUIRE_BROWSER=1`, which makes a missing browser a failure instead
 //! of a skip. [`Chromedriver::start`] runs the driver on a free 127.0.0.1 port in
-//! its own process group; dropping it (also while a failing test unwinds) ends
-//! that group by its id, chromium included. [`Chromedriver::session`] opens a
+//! a process group of its own; dropping it (also while a failing test unwinds)
+//! ends that group by its id, chromium included, and a guard in the group ends
+//! it too if the test process dies without unwinding. [`Chromedriver::session`] opens a
 //! headless chromium with a throw-away profile.
 
 use std::path::{Path, PathBuf};
@@ -84,6 +85,15 @@ fn required() -> bool {
         || std::env::var("CI").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
+/// The shell script around chromedriver (`$1` the driver, `$2` the port, `$3`
+/// the test's pid): it waits while both live, then ends its process group.
+const GUARD: &str = r#"
+"$1" --port="$2" --allowed-ips=127.0.0.1 </dev/null >/dev/null 2>&1 &
+driver=$!
+while kill -0 "$3" 2>/dev/null && kill -0 "$driver" 2>/dev/null; do sleep 0.2; done
+kill -TERM 0
+"#;
+
 /// A running chromedriver; dropping it ends its process group.
 #[derive(Debug)]
 pub struct Chromedriver {
@@ -108,14 +118,20 @@ impl Chromedriver {
                 .join(format!("groups-app-browser-{}-{port}", std::process::id()));
             let child = {
                 use std::os::unix::process::CommandExt;
-                Command::new(&paths.chromedriver)
-                    .arg(format!("--port={port}"))
-                    .arg("--allowed-ips=127.0.0.1")
+                // A shell in a process group of its own runs chromedriver and
+                // ends the group (chromedriver and the chromium it starts)
+                // when this process or chromedriver is gone: even a test
+                // killed before its destructors run leaves nothing behind.
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(GUARD)
+                    .arg("chromedriver-guard")
+                    .arg(&paths.chromedriver)
+                    .arg(port.to_string())
+                    .arg(std::process::id().to_string())
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
-                    // Its own process group: the browsers it starts are ended
-                    // with it, by the group's id (its pid).
                     .process_group(0)
                     .spawn()
                     .map_err(|e| format!("cannot start {}: {e}", paths.chromedriver.display()))?
@@ -194,7 +210,7 @@ impl Chromedriver {
 impl Drop for Chromedriver {
     fn drop(&mut self) {
         // End the whole process group (chromedriver and the chromium processes
-        // it started) by its id, then reap chromedriver.
+        // it started) by its id, then reap the guard shell.
         let pgid = self.child.id();
         let _ = Command::new("kill")
             .args(["-TERM", "--", &format!("-{pgid}")])
