@@ -424,13 +424,16 @@ fn path_id(p: &Path) -> io::Result<(u64, u64)> {
     }
 }
 
-/// Create journal `seq` (empty) and return it open for appending.
+/// Create journal `seq` (empty) and return it open for appending. In append mode
+/// every write lands at the end of the file, also after a failed append was cut off
+/// with `set_len`: no hole can open between records.
 fn create_journal(path: &Path, seq: u64) -> io::Result<File> {
-    OpenOptions::new()
+    let f = OpenOptions::new()
         .create(true)
-        .truncate(true)
-        .write(true)
-        .open(journal_path(path, seq))
+        .append(true)
+        .open(journal_path(path, seq))?;
+    f.set_len(0)?;
+    Ok(f)
 }
 
 /// A snapshot being written in the background.
@@ -757,6 +760,27 @@ mod tests {
         fs::write(&p, br#"{"format":"other","version":1,"world":{}}"#).unwrap();
         let err = load(&p).err().unwrap();
         assert!(err.contains("not a groups-emulator state file"), "{err}");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_append_cut_off_after_a_failure_leaves_no_hole_before_the_next_record() {
+        let d = tmpdir("cut");
+        let p = d.join("state.json");
+        let mut w = World::new();
+        let mut persister = Persister::open(&p, &mut w, None).unwrap();
+        let a = w.add_identity("a@example.org");
+        persister.save(&mut w).unwrap();
+        // What the failure path does after a partial write: cut back to the last
+        // record's end.
+        persister.journal.write_all(b"half a record").unwrap();
+        persister.journal.set_len(persister.journal_len).unwrap();
+        let b = w.add_identity("b@example.org");
+        persister.save(&mut w).unwrap();
+        let loaded = load(&p).unwrap().unwrap();
+        assert_eq!((loaded.replayed, loaded.torn_bytes), (2, 0));
+        assert_eq!(loaded.world.username(&a), "a@example.org");
+        assert_eq!(loaded.world.username(&b), "b@example.org");
         fs::remove_dir_all(&d).unwrap();
     }
 
