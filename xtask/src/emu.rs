@@ -78,6 +78,11 @@ impl Process {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// How it ended, if it did.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Kill without warning (SIGKILL) and reap.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -133,11 +138,20 @@ impl Conn {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Result<Reply, String> {
-        let r = self.call_once(method, path, token, body);
+        let reused = self.stream.is_some();
+        let mut r = self.call_once(method, path, token, body);
         if r.is_err() {
             self.stream = None;
+            // A kept-alive connection the server closed before reading the request
+            // (an ordinary race of HTTP/1.1): a GET is sent again on a new one.
+            if reused && method == "GET" {
+                r = self.call_once(method, path, token, body);
+                if r.is_err() {
+                    self.stream = None;
+                }
+            }
         }
-        r
+        r.map_err(|e| format!("{method} {path}: {e}"))
     }
 
     fn call_once(

@@ -292,7 +292,16 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                     ledger.own.push((id, 0, 0));
                 }
             } else {
-                let (checked, lost) = verify(&emu.authority, &shared, &ledger)?;
+                let (checked, lost) = verify(&emu.authority, &shared, &ledger).map_err(|e| {
+                    std::thread::sleep(Duration::from_millis(200));
+                    match emu.exit_status() {
+                        Some(status) => format!(
+                            "cycle {cycle}: the emulator exited ({status}) while the writes \
+                             were checked: {e}"
+                        ),
+                        None => format!("cycle {cycle}: checking the writes: {e}"),
+                    }
+                })?;
                 checks += checked;
                 if !lost.is_empty() {
                     return Err(format!(
