@@ -358,8 +358,11 @@ impl UserApp {
         scopes: impl IntoIterator<Item = S>,
     ) {
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.to_string()).collect();
+        let before = self.inner.core.requirements();
         self.inner.core.add_requirements(resource_server, &scopes);
-        self.reset_providers();
+        if self.inner.core.requirements() != before {
+            self.reset_providers();
+        }
     }
 
     /// The Globus Auth client of this app's client (over the app's
@@ -388,8 +391,13 @@ impl UserApp {
     }
 
     fn groups_client_for(&self, scopes: Option<Vec<String>>) -> Result<GroupsClient, AppError> {
+        let before = self.inner.core.requirements();
         self.inner.core.register_groups(scopes);
-        self.reset_providers();
+        // A new requirement: the clients' tokens are checked again
+        // (tokens in use are kept otherwise).
+        if self.inner.core.requirements() != before {
+            self.reset_providers();
+        }
         let provider = self.provider(GroupsScopes::RESOURCE_SERVER);
         let config = self.inner.core.http.build_config()?;
         Ok(GroupsClient::with_shared_auth(

@@ -178,15 +178,20 @@ async fn an_expired_access_token_is_not_sent_and_call_logs_in_again() {
         .expect("logged in");
     groups.get_my_groups().await.expect("valid token");
 
-    // The token expires while the process runs (here: its stored expiry
-    // is moved to the past and the client re-reads storage).
+    // The stored access token has expired (its stored expiry is moved to
+    // the past; the emulator would still take it). The provider notices
+    // before sending; an expiry during a run is the same check, unit-tested
+    // in the provider.
     let mut g = storage
         .get_token_data("groups.api.globus.org")
         .expect("reads")
         .expect("stored");
     g.expires_at_seconds = now() - 1;
     storage.store_token_data(&[g]).expect("stored");
-    app.add_scope_requirements("groups.api.globus.org", Vec::<String>::new());
+    // The next run of the script: a new app on the same storage.
+    let (flow, input, mut output) = fed_flow();
+    let app = user_app(&emu, &storage, flow).build().expect("app");
+    let groups = app.groups_client().expect("client");
     let h0 = health_requests(&emu).await;
     let h1 = health_requests(&emu).await;
     let e = groups.get_my_groups().await.expect_err("not sent");
