@@ -2,7 +2,8 @@
 //! chromium: the flow hands the authorize URL to the browser, the test picks
 //! the identity and presses Allow on the emulator's page as a person would, the
 //! browser follows Auth's redirect to the app's local server, and the tokens
-//! land in the JSON token file.
+//! land in the JSON token file. Pressing Deny first is a typed error that
+//! stores nothing.
 //!
 //! Needs Debian's `chromium` and `chromedriver` (`cargo xtask browser`
 //! installs them). Without them the test prints why and passes, unless
@@ -14,7 +15,7 @@ mod support;
 use std::time::Duration;
 
 use groups_app::login_flow::LocalServerLoginFlow;
-use groups_app::{JsonTokenStorage, TokenStorage, UserApp};
+use groups_app::{AppErrorKind, JsonTokenStorage, TokenStorage, UserApp};
 use support::browser::{self, Chromedriver};
 use support::{ADA_ID, BOB_ID, NATIVE, http, query_param, strict_emulator, temp_dir};
 
@@ -44,6 +45,25 @@ async fn local_server_login_in_a_real_browser_stores_the_tokens() {
         .expect("app builds");
     let groups = app.groups_client().expect("Groups client");
     assert!(app.login_required().expect("validation runs"));
+
+    // First the person presses Deny: a typed error, nothing stored.
+    let refuse = async {
+        let url = opened.recv().await.expect("the flow opens the browser");
+        browser::deny(&chromium, &url, ADA_ID)
+            .await
+            .expect("identity picked and Deny pressed");
+    };
+    let (denied, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(app.login(), refuse)
+    })
+    .await
+    .expect("the denied login ends within a minute");
+    assert_eq!(
+        denied.expect_err("the person denied").kind(),
+        AppErrorKind::LoginDenied
+    );
+    assert!(app.login_required().expect("validation runs"));
+    assert!(!file.exists(), "a denied login stores nothing");
 
     // The person at the browser.
     let person = async {

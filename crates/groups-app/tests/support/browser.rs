@@ -280,9 +280,23 @@ async fn http_get(port: u16, path: &str) -> Result<String, String> {
 }
 
 /// On the emulator's authorize page at `url`: pick the identity `identity_id`
-/// and press Allow, as a person would. Returns once the browser has left the
-/// page (it follows the redirect on its own).
+/// and press Allow, as a person would. Returns once the button is pressed (the
+/// browser follows the redirect on its own).
 pub async fn approve(browser: &Client, url: &str, identity_id: &str) -> Result<(), String> {
+    decide(browser, url, identity_id, "allow").await
+}
+
+/// Like [`approve`], pressing Deny.
+pub async fn deny(browser: &Client, url: &str, identity_id: &str) -> Result<(), String> {
+    decide(browser, url, identity_id, "deny").await
+}
+
+async fn decide(
+    browser: &Client,
+    url: &str,
+    identity_id: &str,
+    decision: &str,
+) -> Result<(), String> {
     browser
         .goto(url)
         .await
@@ -297,11 +311,12 @@ pub async fn approve(browser: &Client, url: &str, identity_id: &str) -> Result<(
         .click()
         .await
         .map_err(|e| format!("cannot pick the identity: {e}"))?;
+    let button = format!("button[name=decision][value={decision}]");
     browser
-        .find(Locator::Css("button[name=decision][value=allow]"))
+        .find(Locator::Css(&button))
         .await
-        .map_err(|e| format!("the authorize page has no Allow button: {e}"))?
+        .map_err(|e| format!("the authorize page has no {decision} button: {e}"))?
         .click()
         .await
-        .map_err(|e| format!("cannot press Allow: {e}"))
+        .map_err(|e| format!("cannot press {decision}: {e}"))
 }
