@@ -24,7 +24,8 @@ use groups_core::config::Environment;
 use groups_core::{GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder};
 
-use crate::common::{AppCore, AppError, CoreBuilder, missing_scopes, now_epoch};
+use crate::common::{AUTH_RESOURCE_SERVER, AppCore, CoreBuilder, missing_scopes, now_epoch};
+use crate::error::AppError;
 use crate::storage::TokenStorage;
 
 /// Settings of a [`ClientApp`]; start from [`ClientApp::builder`].
@@ -92,14 +93,14 @@ impl ClientAppBuilder {
 
     /// The app. An empty name or client id, an app name not usable in a
     /// User-Agent or a file name, or unusable service URLs are
-    /// [`AppErrorKind::Config`](crate::AppErrorKind::Config) errors; the default token file's directory
+    /// [`AppErrorKind::Config`](crate::error::AppErrorKind::Config) errors; the default token file's directory
     /// is created here.
     pub fn build(mut self) -> Result<ClientApp, AppError> {
         // As globus-sdk, every app requires `openid` on Auth.
         let auth = self
             .core
             .requirements
-            .entry(crate::user_app::AUTH_RESOURCE_SERVER.to_owned())
+            .entry(AUTH_RESOURCE_SERVER.to_owned())
             .or_default();
         if !auth.iter().any(|s| s == "openid") {
             auth.insert(0, "openid".to_owned());
@@ -283,23 +284,6 @@ impl ClientApp {
     /// stored one with `sweep`) and remove them from storage. A token is
     /// removed only after Auth accepted its revocation.
     pub async fn logout(&self, sweep: bool) -> Result<(), AppError> {
-        logout(&self.core, &self.auth_client()?, sweep).await
+        crate::common::logout(&self.core, &self.auth_client()?, sweep).await
     }
-}
-
-/// Revoke, then remove, the stored tokens of `core`'s requirements (all
-/// with `sweep`).
-pub(crate) async fn logout(core: &AppCore, auth: &AuthClient, sweep: bool) -> Result<(), AppError> {
-    let required = core.requirements();
-    for (rs, data) in core.storage.get_all_token_data()? {
-        if !sweep && !required.contains_key(&rs) {
-            continue;
-        }
-        auth.revoke(data.access_token.clone()).await?;
-        if let Some(rt) = &data.refresh_token {
-            auth.revoke(rt.clone()).await?;
-        }
-        core.storage.remove_token_data(&rs)?;
-    }
-    Ok(())
 }

@@ -1,234 +1,22 @@
-//! What every app shares: its error type, its scope requirements and the
-//! settings common to [`ClientApp`](crate::ClientApp) and
-//! [`UserApp`](crate::UserApp).
+//! What every app shares: its scope requirements, the settings common to
+//! [`ClientApp`](crate::ClientApp) and [`UserApp`](crate::UserApp), and
+//! logging out.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use groups_core::GroupsScopes;
 use groups_core::auth::TokenResponse;
 use groups_core::config::{BaseUrl, Environment};
-use groups_core::groups_types::error_body::AuthorizationParameters;
-use groups_core::{GroupsError, GroupsScopes};
-use groups_hyper::{BuildError, HyperClientBuilder};
+use groups_hyper::{AuthClient, HyperClientBuilder};
 
-use crate::storage::{JsonTokenStorage, StorageError, TokenStorage, TokenStorageData};
+use crate::error::{AppError, AppErrorKind};
+use crate::storage::{JsonTokenStorage, TokenStorage, TokenStorageData};
 
-/// What went wrong in an app.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AppErrorKind {
-    /// The app's settings are unusable (a bad name, client or URL).
-    Config,
-    /// Token storage failed (see the [`StorageError`] source).
-    Storage,
-    /// A Globus Auth request failed (see the [`GroupsError`] source and its
-    /// `auth_error()`).
-    Auth,
-    /// A Groups call failed (see the [`GroupsError`] source).
-    Call,
-    /// No tokens are stored for a required resource server: a login is
-    /// needed.
-    LoginRequired,
-    /// The stored access token has expired and there is no refresh token
-    /// to renew it: a login is needed.
-    TokenExpired,
-    /// The stored tokens lack scopes the app requires: a login is needed.
-    ScopesNotMet,
-    /// The app asks for refresh tokens but the stored tokens have none
-    /// (they come from a login without): a login is needed.
-    MissingRefreshToken,
-    /// A new login is for another identity than the stored tokens (they
-    /// are kept; the new ones are revoked).
-    IdentityMismatch,
-    /// An id_token could not be verified (bad signature, wrong audience or
-    /// issuer, expired, or unreadable).
-    InvalidIdToken,
-    /// Groups asks for more consent or a new session: the error carries
-    /// the `authorization_parameters` to log in again with
-    /// ([`AppError::authorization_parameters`]).
-    ConsentRequired,
-    /// The login flow failed (an I/O error, no code entered).
-    LoginFlow,
-    /// The input of the command-line login flow ended before a code was
-    /// entered.
-    EndOfInput,
-    /// The local-server login flow saw no answer in time.
-    LoginTimeout,
-    /// A redirect reached the local server with another `state` than the
-    /// login's.
-    StateMismatch,
-    /// The user (or Globus Auth) refused the login.
-    LoginDenied,
-    /// The login flow cannot run here (a remote session, a text-only
-    /// browser, no browser).
-    LoginFlowUnavailable,
-}
-
-impl AppErrorKind {
-    /// Whether logging in again is the way out (the token validation
-    /// failures; an identity mismatch is not one).
-    pub fn needs_login(self) -> bool {
-        matches!(
-            self,
-            AppErrorKind::LoginRequired
-                | AppErrorKind::TokenExpired
-                | AppErrorKind::ScopesNotMet
-                | AppErrorKind::MissingRefreshToken
-                | AppErrorKind::ConsentRequired
-        )
-    }
-}
-
-/// An app failure. Its message never contains a token or a secret.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct AppError {
-    kind: AppErrorKind,
-    message: String,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl AppError {
-    /// An error of `kind` with `message` (for custom login flows and
-    /// storages; the message must not hold a secret).
-    pub fn new(kind: AppErrorKind, message: impl Into<String>) -> Self {
-        AppError {
-            kind,
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// The same error, caused by `source`.
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
-        self
-    }
-
-    /// What went wrong.
-    pub fn kind(&self) -> AppErrorKind {
-        self.kind
-    }
-
-    /// The Groups or Globus Auth error behind this one, if any.
-    pub fn groups_error(&self) -> Option<&GroupsError> {
-        self.source.as_ref()?.downcast_ref::<GroupsError>()
-    }
-
-    /// The storage error behind this one, if any.
-    pub fn storage_error(&self) -> Option<&StorageError> {
-        self.source.as_ref()?.downcast_ref::<StorageError>()
-    }
-
-    /// What a new login must satisfy, for a
-    /// [`ConsentRequired`](AppErrorKind::ConsentRequired) error (or any
-    /// Groups error that carried them).
-    pub fn authorization_parameters(&self) -> Option<&AuthorizationParameters> {
-        self.groups_error()?.authorization_parameters()
-    }
-
-    /// A failed Groups call as an app error: a 401 or 403 carrying
-    /// `authorization_parameters` becomes
-    /// [`ConsentRequired`](AppErrorKind::ConsentRequired) with a message
-    /// saying what is asked and what to do; a token validation failure
-    /// (no stored tokens, an expired one) keeps its login-needed meaning
-    /// ([`LoginRequired`](AppErrorKind::LoginRequired)); anything else is
-    /// [`Call`](AppErrorKind::Call).
-    pub fn from_call(error: GroupsError) -> Self {
-        if let Some(params) = consent_parameters(&error) {
-            let message = consent_message(params);
-            return AppError::new(AppErrorKind::ConsentRequired, message).with_source(error);
-        }
-        if error.auth_error().is_some_and(|a| a.requires_login()) {
-            return AppError::new(
-                AppErrorKind::LoginRequired,
-                format!("{error}; log in again (login())"),
-            )
-            .with_source(error);
-        }
-        AppError::new(AppErrorKind::Call, error.to_string()).with_source(error)
-    }
-}
-
-/// The authorization parameters of a 401 or 403 answer.
-pub(crate) fn consent_parameters(error: &GroupsError) -> Option<&AuthorizationParameters> {
-    let status = error.status()?;
-    if status != http::StatusCode::UNAUTHORIZED && status != http::StatusCode::FORBIDDEN {
-        return None;
-    }
-    error.authorization_parameters()
-}
-
-/// What a consent error tells the user.
-fn consent_message(params: &AuthorizationParameters) -> String {
-    let mut asked = Vec::new();
-    if let Some(scopes) = params.required_scopes.value()
-        && !scopes.is_empty()
-    {
-        asked.push(format!("consent to {}", scopes.join(" ")));
-    }
-    if let Some(ids) = params.session_required_identities.value()
-        && !ids.is_empty()
-    {
-        asked.push(format!("a session with the identity {}", ids.join(" or ")));
-    }
-    if let Some(domains) = params.session_required_single_domain.value()
-        && !domains.is_empty()
-    {
-        asked.push(format!(
-            "a session with an identity from {}",
-            domains.join(" or ")
-        ));
-    }
-    if let Some(policies) = params.session_required_policies.value() {
-        let p = policies.to_vec();
-        if !p.is_empty() {
-            asked.push(format!("a session meeting the policies {}", p.join(", ")));
-        }
-    }
-    if params.session_required_mfa.value() == Some(&true) {
-        asked.push("a session with multi-factor authentication".to_owned());
-    }
-    if params.prompt.value().map(String::as_str) == Some("login") {
-        asked.push("a fresh login".to_owned());
-    }
-    let what = if asked.is_empty() {
-        "a new login".to_owned()
-    } else {
-        asked.join(", ")
-    };
-    let message = params
-        .session_message
-        .value()
-        .map(|m| format!(" ({})", m.chars().take(200).collect::<String>()))
-        .unwrap_or_default();
-    format!(
-        "Globus Groups requires {what}{message}. Log in again with these requirements: \
-         UserApp::login_with_parameters(error.authorization_parameters()), or build the app \
-         with auto_redrive(true) to do it on such errors and retry the call once"
-    )
-}
-
-impl From<StorageError> for AppError {
-    fn from(e: StorageError) -> Self {
-        AppError::new(AppErrorKind::Storage, e.to_string()).with_source(e)
-    }
-}
-
-impl From<BuildError> for AppError {
-    fn from(e: BuildError) -> Self {
-        AppError::new(AppErrorKind::Config, e.to_string()).with_source(e)
-    }
-}
-
-impl From<GroupsError> for AppError {
-    fn from(e: GroupsError) -> Self {
-        AppError::new(AppErrorKind::Auth, e.to_string()).with_source(e)
-    }
-}
+/// The resource server of Globus Auth, where every app requires `openid`.
+pub const AUTH_RESOURCE_SERVER: &str = "auth.globus.org";
 
 /// The current time, epoch seconds.
 pub(crate) fn now_epoch() -> u64 {
@@ -398,6 +186,23 @@ impl AppCore {
             let _ = storage.store_token_data(&data);
         }
     }
+}
+
+/// Revoke, then remove, the stored tokens of `core`'s requirements (all
+/// with `sweep`).
+pub(crate) async fn logout(core: &AppCore, auth: &AuthClient, sweep: bool) -> Result<(), AppError> {
+    let required = core.requirements();
+    for (rs, data) in core.storage.get_all_token_data()? {
+        if !sweep && !required.contains_key(&rs) {
+            continue;
+        }
+        auth.revoke(data.access_token.clone()).await?;
+        if let Some(rt) = &data.refresh_token {
+            auth.revoke(rt.clone()).await?;
+        }
+        core.storage.remove_token_data(&rs)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

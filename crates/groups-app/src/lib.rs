@@ -49,8 +49,10 @@
 //! # Ok(()) }
 //! ```
 
+mod claims;
 pub mod client_app;
 mod common;
+mod error;
 pub mod jwt;
 pub mod login_flow;
 mod provider;
@@ -60,7 +62,7 @@ pub mod storage;
 pub mod user_app;
 
 pub use client_app::{ClientApp, ClientAppBuilder};
-pub use common::{AppError, AppErrorKind};
+pub use error::{AppError, AppErrorKind};
 pub use login_flow::{
     AuthorizationCode, BrowserOpener, CommandLineLoginFlow, LocalServerLoginFlow, LoginFlow,
     LoginRequest, SystemBrowser,

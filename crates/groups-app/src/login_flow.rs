@@ -37,7 +37,7 @@ use groups_core::auth::authorize::AuthorizeUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::common::{AppError, AppErrorKind};
+use crate::error::{AppError, AppErrorKind};
 
 /// The future a [`LoginFlow`] returns.
 pub type LoginFuture<'a> =

@@ -73,7 +73,7 @@ use std::sync::Mutex;
 use groups_core::auth::{SecretString, TokenResponse};
 use serde_json::{Map, Value};
 
-use crate::jwt;
+use crate::claims;
 
 /// The namespace globus-sdk's apps store their tokens under.
 pub const DEFAULT_NAMESPACE: &str = "DEFAULT";
@@ -382,7 +382,7 @@ pub trait TokenStorage: Send + Sync + fmt::Debug {
     ) -> Result<(), StorageError> {
         let sub = response
             .id_token()
-            .and_then(|t| jwt::unverified_sub(t.expose_secret()));
+            .and_then(|t| claims::unverified_sub(t.expose_secret()));
         self.store_token_data(&TokenStorageData::from_response(
             response,
             received_at_epoch_seconds,

@@ -75,16 +75,14 @@ use groups_core::groups_types::error_body::AuthorizationParameters;
 use groups_core::{GroupsError, GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder, HyperTransport};
 
-use crate::common::{
-    AppCore, AppError, AppErrorKind, CoreBuilder, consent_parameters, missing_scopes, now_epoch,
-};
+use crate::common::{AppCore, CoreBuilder, missing_scopes, now_epoch};
+use crate::error::{AppError, AppErrorKind, consent_parameters};
 use crate::jwt;
 use crate::login_flow::{CommandLineLoginFlow, LoginFlow, LoginRequest, grant_name};
 use crate::provider::{AppTokenProvider, ProviderSource};
 use crate::storage::{TokenStorage, TokenStorageData};
 
-/// The resource server of Globus Auth, where `openid` is required.
-pub const AUTH_RESOURCE_SERVER: &str = "auth.globus.org";
+pub use crate::common::AUTH_RESOURCE_SERVER;
 
 /// Settings of a [`UserApp`]; start from [`UserApp::builder`].
 pub struct UserAppBuilder {
@@ -666,7 +664,7 @@ impl UserApp {
     /// stored one with `sweep`) and remove them from storage. A token is
     /// removed only after Auth accepted its revocation.
     pub async fn logout(&self, sweep: bool) -> Result<(), AppError> {
-        let result = crate::client_app::logout(&self.inner.core, &self.inner.auth, sweep).await;
+        let result = crate::common::logout(&self.inner.core, &self.inner.auth, sweep).await;
         self.reset_providers();
         result
     }
