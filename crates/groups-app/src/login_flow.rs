@@ -345,8 +345,10 @@ pub const TEXT_ONLY_BROWSERS: [&str; 5] = ["lynx", "www-browser", "links", "elin
 ///
 /// It refuses (an [`AppErrorKind::LoginFlowUnavailable`] error) when the
 /// process runs in a remote session (`SSH_TTY` or `SSH_CONNECTION` set:
-/// the browser would open on the wrong machine) or when `BROWSER` names a
-/// text-only browser.
+/// the browser would open on the wrong machine), when `BROWSER` names a
+/// text-only browser, or, on Linux and the BSDs, when there is no
+/// graphical display (`DISPLAY` and `WAYLAND_DISPLAY` unset: the browser
+/// would be a text-mode one).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemBrowser;
 
@@ -356,10 +358,16 @@ impl SystemBrowser {
     ///
     /// ```
     /// use groups_app::login_flow::SystemBrowser;
-    /// let env = |k: &str| (k == "SSH_CONNECTION").then(|| "10.0.0.1 22 10.0.0.2 22".to_owned());
-    /// assert!(SystemBrowser::refusal(env).is_some());
-    /// assert!(SystemBrowser::refusal(|k| (k == "BROWSER").then(|| "/usr/bin/w3m".to_owned())).is_some());
-    /// assert!(SystemBrowser::refusal(|_| None).is_none());
+    /// let desktop = |k: &str| match k {
+    ///     "DISPLAY" => Some(":0".to_owned()),
+    ///     "BROWSER" => Some("firefox".to_owned()),
+    ///     _ => None,
+    /// };
+    /// assert!(SystemBrowser::refusal(desktop).is_none());
+    /// let ssh = |k: &str| (k == "SSH_CONNECTION").then(|| "10.0.0.1 22 10.0.0.2 22".to_owned());
+    /// assert!(SystemBrowser::refusal(ssh).is_some());
+    /// let w3m = |k: &str| desktop(k).map(|v| if k == "BROWSER" { "/usr/bin/w3m".to_owned() } else { v });
+    /// assert!(SystemBrowser::refusal(w3m).is_some());
     /// ```
     pub fn refusal(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
         for var in ["SSH_TTY", "SSH_CONNECTION"] {
@@ -369,6 +377,19 @@ impl SystemBrowser {
                      another machine; use the command-line login flow"
                 ));
             }
+        }
+        // Without a graphical display the system browser would be a
+        // text-mode one (or none) on Linux and the BSDs.
+        if cfg!(all(unix, not(target_os = "macos")))
+            && ["DISPLAY", "WAYLAND_DISPLAY"]
+                .iter()
+                .all(|v| lookup(v).is_none_or(|x| x.is_empty()))
+        {
+            return Some(
+                "no graphical display (DISPLAY and WAYLAND_DISPLAY are unset): a browser \
+                 cannot show the login page here; use the command-line login flow"
+                    .to_owned(),
+            );
         }
         if let Some(browser) = lookup("BROWSER") {
             for candidate in browser.split(':') {

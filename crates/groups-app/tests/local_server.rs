@@ -155,10 +155,21 @@ fn remote_sessions_and_text_browsers_are_refused() {
             .expect("refused")
             .contains("SSH_TTY")
     );
+    let desktop = |browser: &'static str| {
+        move |k: &str| match k {
+            "DISPLAY" => Some(":0".to_owned()),
+            "BROWSER" => Some(browser.to_owned()),
+            _ => None,
+        }
+    };
     for b in ["lynx", "/usr/bin/w3m", "links", "elinks", "www-browser %s"] {
-        let env = |k: &str| (k == "BROWSER").then(|| b.to_owned());
-        assert!(SystemBrowser::refusal(env).is_some(), "{b}");
+        assert!(SystemBrowser::refusal(desktop(b)).is_some(), "{b}");
     }
-    let firefox = |k: &str| (k == "BROWSER").then(|| "firefox".to_owned());
-    assert!(SystemBrowser::refusal(firefox).is_none());
+    assert!(SystemBrowser::refusal(desktop("firefox")).is_none());
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let headless = |k: &str| (k == "BROWSER").then(|| "firefox".to_owned());
+        let why = SystemBrowser::refusal(headless).expect("no display: refused");
+        assert!(why.contains("DISPLAY"), "{why}");
+    }
 }
