@@ -69,7 +69,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use groups_core::auth::authorize::AuthorizeUrl;
-use groups_core::auth::{AccessType, OAuthClient, PkceVerifier, SecretString, TokenResponse};
+use groups_core::auth::{
+    AccessType, OAuthClient, PkceVerifier, SecretString, TokenProvider, TokenResponse,
+};
 use groups_core::config::Environment;
 use groups_core::groups_types::error_body::AuthorizationParameters;
 use groups_core::{GroupsError, GroupsScopes, Transport};
@@ -403,6 +405,27 @@ impl UserApp {
             config,
             provider,
         ))
+    }
+
+    /// The token provider of `resource_server`'s stored tokens (globus-sdk's
+    /// `get_authorizer`), for clients of other Globus services built on the
+    /// core: validated and renewed as the Groups clients' are. Register the
+    /// scopes it needs first ([`add_scope_requirements`](Self::add_scope_requirements)),
+    /// so that the login asks for them.
+    ///
+    /// ```
+    /// use groups_app::{MemoryTokenStorage, UserApp};
+    ///
+    /// let app = UserApp::builder("my script", "NATIVE-CLIENT-ID")
+    ///     .token_storage(MemoryTokenStorage::new())
+    ///     .build()?;
+    /// app.add_scope_requirements("transfer.api.globus.org", ["urn:globus:auth:scope:transfer.api.globus.org:all"]);
+    /// let provider = app.token_provider("transfer.api.globus.org");
+    /// assert!(format!("{provider:?}").contains("transfer.api.globus.org"));
+    /// # Ok::<(), groups_app::AppError>(())
+    /// ```
+    pub fn token_provider(&self, resource_server: &str) -> Arc<dyn TokenProvider> {
+        self.provider(resource_server)
     }
 
     fn provider(&self, resource_server: &str) -> Arc<AppTokenProvider> {

@@ -42,6 +42,12 @@ async fn command_line_login_then_a_second_app_reuses_the_tokens() {
     let grant = query_param(&url, "prefill_named_grant").expect("grant name");
     assert!(grant.starts_with("Test Script on "), "{grant}");
 
+    // The app's providers serve any resource server's stored tokens.
+    let auth = app.token_provider("auth.globus.org");
+    match auth.poll_authorization(groups_core::transport::Instant::ZERO) {
+        groups_core::AuthPoll::Ready(Some(h)) => assert!(h.is_sensitive()),
+        other => panic!("no Auth token: {other:?}"),
+    }
     let stored = storage.get_all_token_data().expect("storage reads");
     let g = &stored["groups.api.globus.org"];
     assert_eq!(g.identity_id.as_deref(), Some(ADA_ID));
