@@ -235,7 +235,7 @@ fn simple(name: &str, message: &str, json: bool, code: u8, prefix: &str) -> Repo
 
 fn json_report(doc: Value, code: u8) -> Report {
     Report {
-        text: format!("{}\n", crate::output::to_json_text(&doc)),
+        text: format!("{}\n", crate::json_text::to_json_text(&doc)),
         code,
     }
 }

@@ -24,6 +24,7 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod json_text;
 pub mod login;
 pub mod output;
 pub mod resolve;
