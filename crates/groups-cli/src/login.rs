@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 
-use groups_app::{AppError, AppErrorKind, LocalServerLoginFlow, UserApp};
+use groups_app::{AppError, AppErrorKind, LocalServerLoginFlow, SystemBrowser, UserApp};
 use groups_core::GroupsScopes;
 use groups_core::auth::SecretString;
 use serde_json::{Value, json};
@@ -100,15 +100,17 @@ pub fn auth_token(app: &UserApp) -> Result<SecretString, CliError> {
         .ok_or(CliError::MissingLogin)
 }
 
-fn is_remote_session() -> bool {
-    ["SSH_TTY", "SSH_CONNECTION"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+/// Whether the browser flow can work here: not in a remote session
+/// (`SSH_TTY`/`SSH_CONNECTION`), not without a graphical display, not with a
+/// text-only browser (the same refusals as the apps crate's system browser),
+/// so that `login` falls back to printing the link instead of failing.
+fn browser_usable() -> bool {
+    SystemBrowser::refusal(|k| std::env::var(k).ok()).is_none()
 }
 
 /// `login [--no-local-server] [--force]`.
 pub async fn login(args: LoginArgs) -> Result<Output, CliError> {
-    let local = !args.no_local_server && !is_remote_session() && std::io::stdin().is_terminal();
+    let local = !args.no_local_server && browser_usable() && std::io::stdin().is_terminal();
     let app = user_app(local)?;
     let _ = app
         .groups_client_with_scopes([GroupsScopes::ALL])
