@@ -405,6 +405,9 @@ fn run(args: RunArgs) -> Result<(), String> {
     errors.extend(fixture_error);
     runtime.shutdown_background();
 
+    if let Some(w9) = details.get("w9") {
+        w_callgrind::annotate(&mut rows, &w9["data"]);
+    }
     let total = started.elapsed().as_secs_f64();
     let mode = if ctx.quick { "quick" } else { "full" };
     let mut machine = machine_facts(&ctx);

@@ -342,3 +342,73 @@ pub fn run(ctx: &Ctx, fixture: Option<&Path>) -> Result<(Vec<Row>, Value, Vec<St
         .collect();
     Ok((rows, Value::Object(details), Vec::new()))
 }
+
+/// (label, workload 9 side) pairs.
+type Labelled = &'static [(&'static str, &'static str)];
+
+/// Put the instruction counts beside the ratios they explain: append the
+/// per-call figures of workload 9 (`data`: its details) to the notes of
+/// rows 1a, 1b, 2b, 3a and 3d.
+pub fn annotate(rows: &mut [Row], data: &Value) {
+    let count = |k: &str| data[k]["per_call"].as_f64();
+    let sides: [(&str, &str, Labelled); 5] = [
+        (
+            "1a",
+            "get_group",
+            &[
+                ("ours", "get_group-ours"),
+                ("transport alone", "get_group-transport"),
+                ("bare", "get_group-bare"),
+            ],
+        ),
+        (
+            "1b",
+            "get_group",
+            &[
+                ("ours", "get_group-16-ours"),
+                ("transport alone", "get_group-16-transport"),
+                ("bare", "get_group-16-bare"),
+            ],
+        ),
+        (
+            "2b",
+            "get_my_groups",
+            &[
+                ("ours", "my_groups-ours"),
+                ("transport alone", "my_groups-transport"),
+                ("bare", "my_groups-bare"),
+            ],
+        ),
+        (
+            "3a",
+            "decode",
+            &[("typed", "decode-typed"), ("Value", "decode-value")],
+        ),
+        (
+            "3d",
+            "decode",
+            &[("typed", "decode-typed"), ("plain derive", "decode-plain")],
+        ),
+    ];
+    for (id, what, list) in sides {
+        let figures: Vec<String> = list
+            .iter()
+            .filter_map(|(label, key)| {
+                count(key).map(|n| format!("{label} {}", crate::report::fmt_num(n)))
+            })
+            .collect();
+        if figures.len() != list.len() {
+            continue;
+        }
+        let text = format!(
+            "Instructions per {what} (callgrind, workload 9): {}.",
+            figures.join(", ")
+        );
+        if let Some(dst) = rows.iter_mut().find(|r| r.id == id) {
+            if !dst.note.is_empty() {
+                dst.note.push(' ');
+            }
+            dst.note.push_str(&text);
+        }
+    }
+}
