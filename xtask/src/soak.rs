@@ -1,5 +1,5 @@
-//! `cargo xtask soak --minutes N [--connections C]`: the release emulator with a state
-//! file under mixed reads and writes from C connections (default 16) for N minutes;
+//! `cargo xtask soak --minutes N [--connections C] [--no-state]`: the release emulator
+//! with a state file (none with `--no-state`, for comparison) under mixed reads and writes from C connections (default 16) for N minutes;
 //! every 5 s the world's invariants are checked (`GET /_emulator/invariants`) and the
 //! emulator's resident memory sampled (`VmRSS` of `/proc/<pid>/status`).
 //!
@@ -30,6 +30,8 @@ struct Options {
     minutes: f64,
     connections: usize,
     seed: u64,
+    /// Without a state file (to tell what persistence costs in memory).
+    no_state: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -37,9 +39,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
         minutes: 0.0,
         connections: 16,
         seed: emu::clock_seed(),
+        no_state: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--no-state" {
+            o.no_state = true;
+            continue;
+        }
         let v = it.next().ok_or(format!("{a} needs a value"))?;
         match a.as_str() {
             "--minutes" => {
@@ -237,7 +244,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 }
 
 fn soak(bin: &Path, state: &str, o: &Options) -> Result<(), String> {
-    let mut emu = Process::start(bin, &["--state", state])?;
+    let args: &[&str] = if o.no_state { &[] } else { &["--state", state] };
+    let mut emu = Process::start(bin, args)?;
     let total = Duration::from_secs_f64(o.minutes * 60.0);
     let warmup = (total / 5).clamp(Duration::from_secs(30), Duration::from_secs(120));
     eprintln!(
@@ -349,6 +357,15 @@ fn soak(bin: &Path, state: &str, o: &Options) -> Result<(), String> {
         max as f64 / 1024.0,
         samples.len()
     );
+    // The curve, one sample a minute (or every sample for short runs), to tell a
+    // level that settles from a steady climb.
+    let every = (samples.len() / 12).max(1);
+    let curve: Vec<String> = samples
+        .iter()
+        .step_by(every)
+        .map(|(t, r)| format!("{t:.0}s {:.1}", *r as f64 / 1024.0))
+        .collect();
+    println!("soak: RSS MiB over time: {}", curve.join(", "));
     let mut failed = Vec::new();
     if e5 > 0 || et > 0 {
         failed.push(format!("{e5} 5xx and {et} transport errors"));
