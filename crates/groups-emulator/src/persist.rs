@@ -16,9 +16,10 @@
 //! # Compaction
 //! When a journal passes its limit (the larger of 8 MiB and the snapshot's size, so the
 //! amortized cost per write stays the size of the write) a background thread writes a
-//! new snapshot: the world is serialized under the read lock and a new journal is
-//! started, both in one step, then the snapshot is written without any lock, renamed
-//! over the old one, and only then are the older journals deleted. A crash at any point
+//! new snapshot: under the read lock the world is streamed into a temporary file
+//! (never whole in memory) and a new journal is started, then the file is synced
+//! without any lock, renamed over the old one, and only then are the older journals
+//! deleted. A crash at any point
 //! leaves an old snapshot with every journal after it, or the new snapshot; both
 //! replay to the same world. Replacing the world wholesale (reset, a new state) writes
 //! a snapshot at once, as does every start (after the replay).
@@ -436,23 +437,51 @@ fn create_journal(path: &Path, seq: u64) -> io::Result<File> {
     Ok(f)
 }
 
-/// A snapshot being written in the background.
+/// A snapshot being written in the background: already serialized into its temporary
+/// file (straight from the world, never whole in memory), not yet synced.
 #[derive(Debug)]
 pub(crate) struct Compaction {
-    bytes: Vec<u8>,
+    len: u64,
     seq: u64,
     tmp: PathBuf,
 }
 
 impl Compaction {
-    /// Write and sync the snapshot's temporary file (no lock needed).
+    /// Sync the snapshot's temporary file (no lock needed).
     pub(crate) fn write(&self) -> io::Result<()> {
-        let r = write_temp(&self.tmp, &self.bytes);
+        let r = OpenOptions::new()
+            .write(true)
+            .open(&self.tmp)
+            .and_then(|f| f.sync_all());
         if r.is_err() {
             let _ = fs::remove_file(&self.tmp);
         }
         r
     }
+}
+
+/// Serialize `world` (a snapshot naming journal `journal`) into a new file `tmp`
+/// through a buffer, without holding the document in memory; returns its length.
+fn write_snapshot_file(tmp: &Path, world: &World, journal: u64) -> io::Result<u64> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(tmp)?;
+    let mut out = io::BufWriter::with_capacity(1 << 16, f);
+    serde_json::to_writer(
+        &mut out,
+        &EnvelopeRef {
+            format: FORMAT,
+            version: VERSION,
+            generation: world.generation(),
+            journal,
+            world,
+        },
+    )
+    .map_err(io::Error::other)?;
+    let f = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(f.metadata()?.len())
 }
 
 impl Persister {
@@ -607,17 +636,28 @@ impl Persister {
     }
 
     /// First step of a background compaction, under the world's read lock and this
-    /// lock: serialize the world and start a new journal for the writes that follow.
+    /// lock: serialize the world into the snapshot's temporary file (streamed: the
+    /// document is never whole in memory) and start a new journal for the writes that
+    /// follow.
     pub(crate) fn begin_compaction(&mut self, world: &World) -> Result<Option<Compaction>, String> {
         if !self.compaction_due() {
             return Ok(None);
         }
-        let bytes = encode(world, self.seq + 1).map_err(|e| format!("serialize state: {e}"))?;
-        self.rotate()?;
-        self.compacting = true;
         let tmp = self.temp()?;
+        let len = match write_snapshot_file(&tmp, world, self.seq + 1) {
+            Ok(len) => len,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(format!("write snapshot {}: {e}", tmp.display()));
+            }
+        };
+        if let Err(e) = self.rotate() {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        self.compacting = true;
         Ok(Some(Compaction {
-            bytes,
+            len,
             seq: self.seq,
             tmp,
         }))
@@ -641,7 +681,7 @@ impl Persister {
             return Err(format!("install snapshot {}: {e}", self.path.display()));
         }
         self.snapshot_seq = c.seq;
-        self.snapshot_len = c.bytes.len() as u64;
+        self.snapshot_len = c.len;
         self.delete_journals_before(c.seq);
         Ok(())
     }
