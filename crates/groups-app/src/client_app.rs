@@ -77,17 +77,7 @@ impl ClientAppBuilder {
         resource_server: impl Into<String>,
         scopes: impl IntoIterator<Item = S>,
     ) -> Self {
-        let list = self
-            .core
-            .requirements
-            .entry(resource_server.into())
-            .or_default();
-        for s in scopes {
-            let s = s.to_string();
-            if !list.contains(&s) {
-                list.push(s);
-            }
-        }
+        self.core.require(resource_server.into(), scopes);
         self
     }
 

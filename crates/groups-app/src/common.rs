@@ -87,6 +87,22 @@ impl CoreBuilder {
         }
     }
 
+    /// Adds `scopes` to the requirements on `resource_server`, each once, in
+    /// the order first given.
+    pub(crate) fn require<S: ToString>(
+        &mut self,
+        resource_server: String,
+        scopes: impl IntoIterator<Item = S>,
+    ) {
+        let list = self.requirements.entry(resource_server).or_default();
+        for s in scopes {
+            let s = s.to_string();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+    }
+
     pub(crate) fn build(self) -> Result<AppCore, AppError> {
         if self.app_name.trim().is_empty() {
             return Err(AppError::new(AppErrorKind::Config, "the app name is empty"));
