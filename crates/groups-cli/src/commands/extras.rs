@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use groups_types::{GroupId, IdentityId, IdentityPreferences, MembershipFields, MembershipStatus};
+use groups_types::{
+    GroupId, GroupRequiredSignupFields, IdentityId, IdentityPreferences, MembershipFields,
+    MembershipStatus,
+};
 use serde_json::{Map, Value};
 
 use super::to_json;
@@ -114,24 +117,10 @@ pub async fn preferences(s: &Session, command: PreferencesCommand) -> Result<Out
     }
 }
 
-/// The membership field names the API knows.
-const FIELD_NAMES: [&str; 15] = [
-    "first_name",
-    "last_name",
-    "organization",
-    "institution",
-    "current_project_name",
-    "address",
-    "city",
-    "state",
-    "country",
-    "address1",
-    "address2",
-    "zip",
-    "phone",
-    "department",
-    "field_of_science",
-];
+/// The membership field names the API knows, in its order.
+fn field_names() -> impl Iterator<Item = &'static str> {
+    GroupRequiredSignupFields::KNOWN.iter().map(|f| f.as_str())
+}
 
 fn fields_text(json: &Value) -> String {
     let mut out = String::new();
@@ -140,18 +129,9 @@ fn fields_text(json: &Value) -> String {
             let mut rec = vec![crate::output::Field::new("Identity ID", "__id")];
             let mut doc = fields.as_object().cloned().unwrap_or_default();
             doc.insert("__id".into(), Value::String(id.clone()));
-            for name in FIELD_NAMES {
+            for name in field_names() {
                 if doc.contains_key(name) {
-                    let title: String = name
-                        .split('_')
-                        .map(|w| {
-                            let mut c = w.chars();
-                            c.next()
-                                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                                .unwrap_or_default()
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let title = super::member::title(name);
                     rec.push(crate::output::Field::new(&title, name));
                 }
             }
@@ -191,10 +171,10 @@ pub async fn membership_fields(
                     )));
                 };
                 let name = name.trim().to_lowercase();
-                if !FIELD_NAMES.contains(&name.as_str()) {
+                if !field_names().any(|f| f == name) {
                     return Err(CliError::usage(format!(
                         "unknown membership field {name:?} (one of {})",
-                        FIELD_NAMES.join(", ")
+                        field_names().collect::<Vec<_>>().join(", ")
                     )));
                 }
                 doc.insert(name, Value::String(value.to_owned()));

@@ -60,7 +60,7 @@ pub async fn one(
 
 /// The column title of a membership field: `current_project_name` ->
 /// `Current Project Name`.
-fn title(name: &str) -> String {
+pub(super) fn title(name: &str) -> String {
     name.split('_')
         .filter(|w| !w.is_empty())
         .map(|w| {
