@@ -374,22 +374,31 @@ pub fn table_of(headers: &[String], cells: &[Vec<String>]) -> String {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |row: &[String]| -> String {
-        let padded: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        let mut s = padded.join(" | ");
-        s.push('\n');
-        s
+    // Cells go straight into the output, padded to their column's width in
+    // characters (as `{:<w$}` would), with no string per cell or per line.
+    let write_row = |out: &mut String, row: &[String]| {
+        for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                out.push_str(" | ");
+            }
+            out.push_str(c);
+            let pad = w.saturating_sub(c.chars().count());
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push('\n');
     };
-    let mut out = line(headers);
-    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    out.push_str(&rule.join("-+-"));
+    let row_len: usize = widths.iter().sum::<usize>() + 3 * widths.len() + 1;
+    let mut out = String::with_capacity(row_len * (cells.len() + 2));
+    write_row(&mut out, headers);
+    for (i, w) in widths.iter().enumerate() {
+        if i > 0 {
+            out.push_str("-+-");
+        }
+        out.extend(std::iter::repeat_n('-', *w));
+    }
     out.push('\n');
     for row in cells {
-        out.push_str(&line(row));
+        write_row(&mut out, row);
     }
     out
 }
