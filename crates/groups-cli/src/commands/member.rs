@@ -1,12 +1,13 @@
 //! `member add|invite|approve|reject|remove|change-role|list`.
 
 use groups_types::{BatchItem, BatchVerb};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::{batch, batch_refused, get_json};
-use crate::cli::{GroupUser, MemberListArgs, Role};
+use super::{batch, batch_refused, get_as, get_json};
+use crate::cli::{Format, GroupUser, MemberListArgs, Role};
 use crate::error::CliError;
-use crate::output::{Field, Output, Text};
+use crate::output::{Field, Output, Printer, Text, table_text};
 use crate::resolve::resolve_user;
 use crate::session::Session;
 
@@ -75,7 +76,11 @@ pub(super) fn title(name: &str) -> String {
 }
 
 /// `member list GROUP_ID [--fields a,b]`.
-pub async fn list(s: &Session, args: MemberListArgs) -> Result<Output, CliError> {
+pub async fn list(
+    s: &Session,
+    args: MemberListArgs,
+    printer: &Printer,
+) -> Result<Output, CliError> {
     let mut fields = vec![
         Field::new("Username", "username"),
         Field::new("Role", "role"),
@@ -95,13 +100,59 @@ pub async fn list(s: &Session, args: MemberListArgs) -> Result<Output, CliError>
             ));
         }
     }
-    let group = get_json(
-        s,
-        format!("v2/groups/{}", args.group_id),
-        &[("include", "memberships".into())],
-    )
-    .await?;
-    Ok(Output::table(group, fields, Some("memberships")))
+    let path = format!("v2/groups/{}", args.group_id);
+    let query = [("include", "memberships".into())];
+    if printer.format != Format::Text || printer.jmespath.is_some() {
+        // JSON, unix and --jmespath show the whole document.
+        let group = get_json(s, path, &query).await?;
+        return Ok(Output::table(group, fields, Some("memberships")));
+    }
+    // A table needs four fields of each membership: decoding only those
+    // (the rest of the group skipped unparsed into values) is what makes a
+    // large roster quick to show.
+    let roster: Roster = get_as(s, path, &query).await?;
+    let rows: Vec<Value> = roster
+        .memberships
+        .unwrap_or_default()
+        .into_iter()
+        .map(RosterRow::into_value)
+        .collect();
+    Ok(Output {
+        json: Value::Null,
+        text: Text::Lines(table_text(&fields, &rows)),
+    })
+}
+
+/// The part of a group that `member list` prints as a table.
+#[derive(Deserialize)]
+struct Roster {
+    #[serde(default)]
+    memberships: Option<Vec<RosterRow>>,
+}
+
+/// The columns of one membership (an absent field shows as `None`, as a
+/// null one does).
+#[derive(Deserialize)]
+struct RosterRow {
+    #[serde(default)]
+    username: Value,
+    #[serde(default)]
+    role: Value,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    membership_fields: Value,
+}
+
+impl RosterRow {
+    fn into_value(self) -> Value {
+        let mut m = serde_json::Map::with_capacity(4);
+        m.insert("username".into(), self.username);
+        m.insert("role".into(), self.role);
+        m.insert("status".into(), self.status);
+        m.insert("membership_fields".into(), self.membership_fields);
+        Value::Object(m)
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub async fn run(command: Command, printer: &Printer, quiet: bool) -> Result<Out
             MemberCommand::ChangeRole(a) => {
                 member::one(s, &a.target, BatchVerb::ChangeRole, Some(a.role), false).await
             }
-            MemberCommand::List(a) => member::list(s, a).await,
+            MemberCommand::List(a) => member::list(s, a, printer).await,
             MemberCommand::Bulk(b) => bulk::bulk(s, b, printer, quiet).await,
             MemberCommand::Sync(a) => bulk::sync(s, a, printer, quiet).await,
         },
@@ -93,11 +93,51 @@ pub async fn get_json(
     path: String,
     query: &[(&str, String)],
 ) -> Result<Value, CliError> {
-    let mut call = session.client().request(http::Method::GET, path);
+    get_as(session, path, query).await
+}
+
+/// `GET path` with query parameters, the answer decoded as `T` (a
+/// [`RawRequest`](groups_core::ops::RawRequest) whose answer is not
+/// `serde_json::Value`).
+pub async fn get_as<T: serde::de::DeserializeOwned + Send + 'static>(
+    session: &Session,
+    path: String,
+    query: &[(&str, String)],
+) -> Result<T, CliError> {
+    let mut raw = groups_core::ops::RawRequest::new(http::Method::GET, path);
     for (k, v) in query {
-        call = call.query_param(*k, v.clone());
+        raw = raw.query_param(*k, v.clone());
     }
-    Ok(call.await?)
+    let op = TypedGet {
+        raw,
+        output: std::marker::PhantomData::<fn() -> T>,
+    };
+    Ok(session.client().call(op).await?)
+}
+
+/// A raw GET whose 2xx answer decodes into `T`.
+struct TypedGet<T> {
+    raw: groups_core::ops::RawRequest<'static>,
+    output: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: serde::de::DeserializeOwned> groups_core::Operation for TypedGet<T> {
+    type Output = T;
+    const NAME: &'static str = "request";
+
+    fn build_request(
+        &self,
+        ctx: &groups_core::ClientConfig,
+    ) -> Result<http::Request<bytes::Bytes>, groups_core::GroupsError> {
+        self.raw.build_request(ctx)
+    }
+
+    fn parse_response(
+        &self,
+        response: http::Response<bytes::Bytes>,
+    ) -> Result<T, groups_core::GroupsError> {
+        groups_core::ops::parse_json_response(response)
+    }
 }
 
 /// A JSON value of a typed response.
