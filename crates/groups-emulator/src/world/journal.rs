@@ -221,19 +221,18 @@ mod tests {
             .as_u16()
     }
 
+    /// Alice creates a group from `body`; the creation must succeed.
+    fn create_group(w: &mut World, body: &str) {
+        assert_eq!(
+            request(w, "alice", http::Method::POST, "/v2/groups", body),
+            201
+        );
+    }
+
     #[test]
     fn a_group_meta_holds_every_saved_field_but_the_memberships() {
         let mut w = World::new();
-        assert_eq!(
-            request(
-                &mut w,
-                "alice",
-                http::Method::POST,
-                "/v2/groups",
-                r#"{"name":"g","description":"d"}"#
-            ),
-            201
-        );
+        create_group(&mut w, r#"{"name":"g","description":"d"}"#);
         let g = w.groups.values().next().unwrap();
         let mut whole = serde_json::to_value(g).unwrap();
         whole.as_object_mut().unwrap().remove("memberships");
@@ -243,16 +242,7 @@ mod tests {
     #[test]
     fn a_one_member_change_records_that_member_only_and_replays_to_the_same_world() {
         let mut w = World::new();
-        assert_eq!(
-            request(
-                &mut w,
-                "alice",
-                http::Method::POST,
-                "/v2/groups",
-                r#"{"name":"big"}"#
-            ),
-            201
-        );
+        create_group(&mut w, r#"{"name":"big"}"#);
         let gid = *w.groups.keys().next().unwrap();
         let path = format!("/v2/groups/{gid}");
         let adds: Vec<String> = (0..500)
@@ -299,30 +289,12 @@ mod tests {
     #[test]
     fn undo_puts_the_world_back_as_last_saved() {
         let mut w = World::new();
-        assert_eq!(
-            request(
-                &mut w,
-                "alice",
-                http::Method::POST,
-                "/v2/groups",
-                r#"{"name":"kept"}"#
-            ),
-            201
-        );
+        create_group(&mut w, r#"{"name":"kept"}"#);
         w.settle(true);
         let before = serde_json::to_value(&w).unwrap();
         let gid = *w.groups.keys().next().unwrap();
         let path = format!("/v2/groups/{gid}");
-        assert_eq!(
-            request(
-                &mut w,
-                "alice",
-                http::Method::POST,
-                "/v2/groups",
-                r#"{"name":"child"}"#
-            ),
-            201
-        );
+        create_group(&mut w, r#"{"name":"child"}"#);
         let body = r#"{"add":[{"identity_id":"00000000-0000-4000-8000-000000000001"}]}"#;
         assert_eq!(
             request(&mut w, "alice", http::Method::POST, &path, body),
