@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -226,6 +227,14 @@ impl TokenProvider for AppTokenProvider {
     fn abandon_token_request(&self, ticket: TokenTicket) {
         if let Some(p) = self.current() {
             p.abandon_token_request(ticket);
+        }
+    }
+
+    fn poll_fetch_done(&self, ticket: TokenTicket, cx: &mut Context<'_>) -> Poll<()> {
+        match self.current() {
+            Some(p) => p.poll_fetch_done(ticket, cx),
+            // Reset meanwhile: poll again, storage is read anew.
+            None => Poll::Ready(()),
         }
     }
 

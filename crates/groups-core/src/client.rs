@@ -229,7 +229,12 @@ impl<T: Transport> GroupsClient<T> {
                         None => {}
                     }
                 }
-                Action::Wait(until) => transport.sleep_until(until).await,
+                Action::Wait(until) => {
+                    // Sleep, unless the exchange may go on earlier (the
+                    // token another call was fetching has arrived).
+                    let woken = std::future::poll_fn(|cx| exchange.poll_wake(cx));
+                    race(transport.sleep_until(until), woken).await;
+                }
                 Action::Done(result) => return result,
             }
         }

@@ -109,6 +109,12 @@ impl std::fmt::Debug for Action {
 enum State {
     /// Ready to start the next attempt, not before the instant.
     Ready { not_before: Option<Instant> },
+    /// Waiting for another call's token request (single flight) to end,
+    /// or until the instant, whichever comes first.
+    WaitingForToken {
+        ticket: TokenTicket,
+        recheck_at: Instant,
+    },
     /// A Groups request is outstanding.
     AwaitingResponse,
     /// A token request of the provider is outstanding.
@@ -240,8 +246,13 @@ impl Exchange {
             State::AwaitingResponse | State::AwaitingToken(_) => Action::Wait(wake),
             State::Ready {
                 not_before: Some(t),
-            } if now < t => Action::Wait(t.min(wake)),
-            State::Ready { .. } => self.start_attempt(now, wake),
+            }
+            | State::WaitingForToken { recheck_at: t, .. }
+                if now < t =>
+            {
+                Action::Wait(t.min(wake))
+            }
+            State::Ready { .. } | State::WaitingForToken { .. } => self.start_attempt(now, wake),
             State::Finished(_) => unreachable!("handled above"),
         }
     }
@@ -294,10 +305,49 @@ impl Exchange {
                 };
                 Action::Wait(t.min(wake))
             }
+            AuthPoll::WaitForFetch { ticket, recheck_at } => {
+                let t = recheck_at.max(now + MIN_PROVIDER_WAIT);
+                self.state = State::WaitingForToken {
+                    ticket,
+                    recheck_at: t,
+                };
+                Action::Wait(t.min(wake))
+            }
             AuthPoll::Failed(e) => {
                 self.finish(Err(e));
                 self.poll_action(now)
             }
+        }
+    }
+
+    /// While the driver sleeps after an [`Action::Wait`]: `Ready` as soon as
+    /// the wait may end early, so the driver polls again at once instead of
+    /// sleeping on. That is when the exchange is waiting for another call's
+    /// token request and that request has ended; otherwise `Pending`, and
+    /// the task is woken when that request ends (the provider keeps its
+    /// waker). A driver that never calls this still works: it wakes at the
+    /// instant of the `Wait`.
+    ///
+    /// ```
+    /// # use groups_core::exchange::{Action, Exchange};
+    /// # use std::task::Context;
+    /// # fn sleep_or_wake(exchange: &mut Exchange, cx: &mut Context<'_>) {
+    /// // In a driver's sleep future: end the sleep early when woken.
+    /// if exchange.poll_wake(cx).is_ready() {
+    ///     // poll_action again now
+    /// }
+    /// # }
+    /// ```
+    pub fn poll_wake(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let State::WaitingForToken { ticket, .. } = self.state else {
+            return std::task::Poll::Pending;
+        };
+        match self.provider.poll_fetch_done(ticket, cx) {
+            std::task::Poll::Ready(()) => {
+                self.state = State::Ready { not_before: None };
+                std::task::Poll::Ready(())
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
         }
     }
 

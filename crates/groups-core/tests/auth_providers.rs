@@ -512,3 +512,115 @@ fn token_requests_in_flight_keep_their_body_out_of_debug() {
         "{shown}"
     );
 }
+
+/// Counts how often it was woken.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn groups_request() -> http::Request<bytes::Bytes> {
+    http::Request::get("https://groups.api.globus.org/v2/groups/my_groups")
+        .body(bytes::Bytes::new())
+        .unwrap()
+}
+
+/// Two exchanges sharing `provider`: the first has been told to send the
+/// token request (returned), the second to wait for it.
+fn one_fetching_one_waiting(
+    provider: &Arc<RefreshTokenProvider>,
+) -> (
+    groups_core::Exchange,
+    groups_core::Exchange,
+    http::Request<bytes::Bytes>,
+) {
+    use groups_core::{Action, Exchange};
+    let shared: Arc<dyn TokenProvider> = provider.clone();
+    let mut first = Exchange::new(groups_request(), Default::default(), shared.clone(), None);
+    let mut second = Exchange::new(groups_request(), Default::default(), shared, None);
+    let Action::Send(token_request) = first.poll_action(Instant::ZERO) else {
+        panic!("the first call sends the token request");
+    };
+    assert!(token_request.uri().path().ends_with("/v2/oauth2/token"));
+    match second.poll_action(Instant::ZERO) {
+        // It would re-check at the latest after the provider's interval.
+        Action::Wait(t) => assert!(t > Instant::ZERO, "{t:?}"),
+        other => panic!("the second call waits, got {other:?}"),
+    }
+    (first, second, token_request)
+}
+
+#[test]
+fn a_call_waiting_for_another_calls_token_is_woken_when_it_arrives() {
+    use groups_core::{Action, Jitter};
+    let provider = native_provider();
+    let (mut first, mut second, _) = one_fetching_one_waiting(&provider);
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(counter.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(second.poll_wake(&mut cx).is_pending());
+    // Polled again by the same task: still one registration, one wake-up.
+    assert!(second.poll_wake(&mut cx).is_pending());
+    assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+
+    let answer = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(token_body(1, false)))
+        .unwrap();
+    first.handle_response(answer, Instant::ZERO, Jitter::ZERO);
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken once");
+    assert!(second.poll_wake(&mut cx).is_ready());
+    // No time has passed: the waiter goes on at once, with the new token.
+    match second.poll_action(Instant::ZERO) {
+        Action::Send(r) => assert_eq!(r.headers()["authorization"], "Bearer ACCESS-1"),
+        other => panic!("expected the Groups request, got {other:?}"),
+    }
+    assert_eq!(provider.renewals(), 1);
+}
+
+#[test]
+fn a_waiter_is_woken_when_the_token_request_is_abandoned_and_takes_the_slot() {
+    use groups_core::Action;
+    let provider = native_provider();
+    let (first, mut second, _) = one_fetching_one_waiting(&provider);
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(counter.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(second.poll_wake(&mut cx).is_pending());
+    drop(first); // cancelled while its token request was out
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert!(second.poll_wake(&mut cx).is_ready());
+    match second.poll_action(Instant::ZERO) {
+        Action::Send(r) => assert!(r.uri().path().ends_with("/v2/oauth2/token"), "{r:?}"),
+        other => panic!("the waiter sends its own token request, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_token_request_wakes_its_waiters_with_the_failure() {
+    use groups_core::{Action, Jitter};
+    let provider = native_provider();
+    let (mut first, mut second, _) = one_fetching_one_waiting(&provider);
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(counter.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(second.poll_wake(&mut cx).is_pending());
+    let refused = http::Response::builder()
+        .status(400)
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from_static(
+            br#"{"error": "invalid_grant", "error_description": "revoked"}"#,
+        ))
+        .unwrap();
+    first.handle_response(refused, Instant::ZERO, Jitter::ZERO);
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    assert!(second.poll_wake(&mut cx).is_ready());
+    match second.poll_action(Instant::ZERO) {
+        Action::Done(Err(e)) => assert!(e.to_string().contains("invalid_grant"), "{e}"),
+        other => panic!("the waiter ends with the failure, got {other:?}"),
+    }
+}

@@ -11,8 +11,12 @@
 //!   [`Action::Send`](crate::exchange::Action::Send) through the same
 //!   [`Transport`](crate::transport::Transport), and feeds the answer back to
 //!   [`handle_token_response`](TokenProvider::handle_token_response);
-//! * [`AuthPoll::WaitUntil`]: another call is already fetching a token (single
-//!   flight); poll again later;
+//! * [`AuthPoll::WaitForFetch`]: another call is already fetching a token
+//!   (single flight); poll again when that request ends (the provider wakes
+//!   the waiting task through [`poll_fetch_done`](TokenProvider::poll_fetch_done))
+//!   or at a re-check instant, whichever comes first;
+//! * [`AuthPoll::WaitUntil`]: poll again at this instant (a pause before
+//!   sending a token request again);
 //! * [`AuthPoll::Failed`]: no token can be had.
 //!
 //! After a 401 the exchange calls [`handle_rejected`](TokenProvider::handle_rejected)
@@ -70,6 +74,7 @@
 //! ```
 
 use std::fmt;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::HeaderValue;
@@ -130,8 +135,19 @@ pub enum AuthPoll {
         /// The token request (for example a refresh grant to Globus Auth).
         request: Box<http::Request<Bytes>>,
     },
-    /// Another call is fetching a token right now; ask again at this instant.
+    /// Not yet; ask again at this instant.
     WaitUntil(Instant),
+    /// Another call is fetching a token right now (its request is
+    /// `ticket`): ask again as soon as that request ends, which
+    /// [`TokenProvider::poll_fetch_done`] reports (waking the task), or at
+    /// `recheck_at` at the latest.
+    WaitForFetch {
+        /// The token request being waited for.
+        ticket: TokenTicket,
+        /// Ask again at this instant even if no wake-up came (drivers that
+        /// do not use [`TokenProvider::poll_fetch_done`] rely on it).
+        recheck_at: Instant,
+    },
     /// No token can be produced.
     Failed(GroupsError),
 }
@@ -148,6 +164,11 @@ impl fmt::Debug for AuthPoll {
                 .field("body_len", &request.body().len())
                 .finish_non_exhaustive(),
             AuthPoll::WaitUntil(t) => f.debug_tuple("WaitUntil").field(t).finish(),
+            AuthPoll::WaitForFetch { ticket, recheck_at } => f
+                .debug_struct("WaitForFetch")
+                .field("ticket", ticket)
+                .field("recheck_at", recheck_at)
+                .finish(),
             AuthPoll::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
         }
     }
@@ -184,6 +205,20 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// release their in-flight marker here. The default does nothing.
     fn abandon_token_request(&self, ticket: TokenTicket) {
         let _ = ticket;
+    }
+
+    /// Whether the token request `ticket` (of an
+    /// [`AuthPoll::WaitForFetch`]) has ended: `Ready` once it has been
+    /// answered or abandoned, otherwise `Pending` after arranging for
+    /// `cx`'s waker to be woken when it ends. Keeps no other state: a
+    /// waker registered for a wait that was given up is woken (uselessly)
+    /// once, when the request ends.
+    ///
+    /// The default is always `Pending` without a wake-up: waiters then
+    /// re-check at `recheck_at`.
+    fn poll_fetch_done(&self, ticket: TokenTicket, cx: &mut Context<'_>) -> Poll<()> {
+        let _ = (ticket, cx);
+        Poll::Pending
     }
 
     /// The service answered 401 to an attempt sent with `rejected`.
@@ -338,6 +373,9 @@ impl<P: TokenProvider + ?Sized> TokenProvider for std::sync::Arc<P> {
     }
     fn abandon_token_request(&self, ticket: TokenTicket) {
         (**self).abandon_token_request(ticket)
+    }
+    fn poll_fetch_done(&self, ticket: TokenTicket, cx: &mut Context<'_>) -> Poll<()> {
+        (**self).poll_fetch_done(ticket, cx)
     }
     fn handle_rejected(&self, rejected: Option<&HeaderValue>, now: Instant) -> bool {
         (**self).handle_rejected(rejected, now)

@@ -14,11 +14,13 @@
 //!   60 seconds before the expiry `expires_in` announced (`now >=
 //!   expires_at - 60 s`), as globus-sdk does.
 //! * **Single flight.** One token request at a time: while it is out,
-//!   every other call that needs a token is told to wait
-//!   ([`AuthPoll::WaitUntil`]) and re-checks every
-//!   [`WAIT_POLL_INTERVAL`], so it uses the new token within that
-//!   interval of its arrival. A call that gives up on its token request
-//!   (cancelled, deadline) releases the slot.
+//!   every other call that needs a token is told to wait for it
+//!   ([`AuthPoll::WaitForFetch`]). When the request ends (answered,
+//!   failed or abandoned) the provider wakes every waiting task at once
+//!   ([`TokenProvider::poll_fetch_done`]), so waiters use the new token as
+//!   soon as it exists; drivers that do not listen for the wake-up re-check
+//!   every [`WAIT_POLL_INTERVAL`]. A call that gives up on its token
+//!   request (cancelled, deadline) releases the slot.
 //! * **After a 401**, the rejected token is dropped and the call retried
 //!   once with a new one.
 //! * **Rotation.** A refresh answer that carries a new refresh token
@@ -40,6 +42,7 @@
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -56,7 +59,8 @@ use crate::transport::{Instant, RequestMeta, TransportError, TransportErrorKind}
 
 /// A token is renewed once `now` reaches this long before its expiry.
 pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
-/// How often a call waiting for another call's token request re-checks.
+/// How often a call waiting for another call's token request re-checks
+/// when its driver does not listen for the provider's wake-up.
 pub const WAIT_POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// How many times a token request that could not connect is sent again.
 pub const MAX_CONNECT_RETRIES: u32 = 2;
@@ -87,6 +91,8 @@ struct State {
     expires_at: Option<Instant>,
     refresh_token: Option<SecretString>,
     in_flight: Option<TokenTicket>,
+    /// Tasks waiting for the request in flight to end (one entry per task).
+    waiters: Vec<Waker>,
     next_ticket: u64,
     failure: Option<Failure>,
     connect_failures: u32,
@@ -148,8 +154,11 @@ impl Renewer {
         {
             return AuthPoll::Ready(Some(h.clone()));
         }
-        if st.in_flight.is_some() {
-            return AuthPoll::WaitUntil(now + WAIT_POLL_INTERVAL);
+        if let Some(ticket) = st.in_flight {
+            return AuthPoll::WaitForFetch {
+                ticket,
+                recheck_at: now + WAIT_POLL_INTERVAL,
+            };
         }
         if let Some(t) = st.retry_not_before
             && now < t
@@ -187,6 +196,13 @@ impl Renewer {
         error.into()
     }
 
+    /// Mark the request in flight as ended; the tasks waiting for it are
+    /// returned, to be woken once the lock is released.
+    fn end_flight(st: &mut State) -> Vec<Waker> {
+        st.in_flight = None;
+        std::mem::take(&mut st.waiters)
+    }
+
     fn handle(
         &self,
         ticket: TokenTicket,
@@ -199,26 +215,52 @@ impl Renewer {
             // exchange polls again and sees the current state.
             return Ok(());
         }
-        st.in_flight = None;
+        let waiters = Self::end_flight(&mut st);
+        let result = self.settle(&mut st, outcome, now);
+        drop(st);
+        // Woken outside the lock: each waiter polls the provider again.
+        for w in waiters {
+            w.wake();
+        }
+        match result {
+            Ok(Some(tokens)) => {
+                if let Some(hook) = &self.on_refresh {
+                    hook(&tokens);
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Apply the outcome of the request that was in flight: `Ok(Some)` is
+    /// a renewal (for the hook), `Ok(None)` a pause before sending again.
+    fn settle(
+        &self,
+        st: &mut State,
+        outcome: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) -> Result<Option<TokenResponse>, GroupsError> {
         let response = match outcome {
             Err(e) if e.kind() == TransportErrorKind::Connect => {
                 if st.connect_failures < MAX_CONNECT_RETRIES {
                     // Nothing was sent: safe to send again after a pause.
                     st.connect_failures += 1;
                     st.retry_not_before = Some(now + CONNECT_RETRY_DELAY);
-                    return Ok(());
+                    return Ok(None);
                 }
-                return Err(Self::fail(&mut st, AuthError::from_transport(&e), now));
+                return Err(Self::fail(st, AuthError::from_transport(&e), now));
             }
-            Err(e) => return Err(Self::fail(&mut st, AuthError::from_transport(&e), now)),
+            Err(e) => return Err(Self::fail(st, AuthError::from_transport(&e), now)),
             Ok(r) => r,
         };
         let tokens = match parse_token_response(&response) {
             Ok(t) => t,
-            Err(GroupsError::Auth(e)) => return Err(Self::fail(&mut st, *e, now)),
+            Err(GroupsError::Auth(e)) => return Err(Self::fail(st, *e, now)),
             Err(other) => {
                 let e = AuthError::new(AuthErrorKind::Other, other.to_string());
-                return Err(Self::fail(&mut st, e, now));
+                return Err(Self::fail(st, e, now));
             }
         };
         if tokens.len() != 1 {
@@ -252,7 +294,7 @@ impl Renewer {
                     AuthErrorKind::Other,
                     "the access token of the answer is not a valid header value",
                 );
-                return Err(Self::fail(&mut st, e, now));
+                return Err(Self::fail(st, e, now));
             }
         };
         st.header = Some(header);
@@ -266,18 +308,33 @@ impl Renewer {
         st.retry_not_before = None;
         st.failure = None;
         st.renewals += 1;
-        drop(st);
-        if let Some(hook) = &self.on_refresh {
-            hook(&tokens);
-        }
-        Ok(())
+        Ok(Some(tokens))
     }
 
     fn abandon(&self, ticket: TokenTicket) {
         let mut st = lock(&self.state);
-        if st.in_flight == Some(ticket) {
-            st.in_flight = None;
+        if st.in_flight != Some(ticket) {
+            return;
         }
+        let waiters = Self::end_flight(&mut st);
+        drop(st);
+        // A waiter takes the slot and sends its own request.
+        for w in waiters {
+            w.wake();
+        }
+    }
+
+    fn poll_fetch_done(&self, ticket: TokenTicket, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = lock(&self.state);
+        if st.in_flight != Some(ticket) {
+            return Poll::Ready(());
+        }
+        // One entry per task, however often it polls: the list is bounded
+        // by the number of tasks waiting.
+        if !st.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            st.waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     fn rejected(&self, rejected: Option<&HeaderValue>) -> bool {
@@ -416,6 +473,10 @@ macro_rules! renewing_provider_common {
                 self.0.abandon(ticket)
             }
 
+            fn poll_fetch_done(&self, ticket: TokenTicket, cx: &mut Context<'_>) -> Poll<()> {
+                self.0.poll_fetch_done(ticket, cx)
+            }
+
             fn handle_rejected(&self, rejected: Option<&HeaderValue>, _now: Instant) -> bool {
                 self.0.rejected(rejected)
             }
@@ -444,7 +505,7 @@ macro_rules! renewing_provider_common {
 /// let AuthPoll::Fetch { request, .. } = p.poll_authorization(Instant::ZERO) else { unreachable!() };
 /// assert_eq!(request.uri().path(), "/v2/oauth2/token");
 /// // Another call meanwhile waits for that answer.
-/// assert!(matches!(p.poll_authorization(Instant::ZERO), AuthPoll::WaitUntil(_)));
+/// assert!(matches!(p.poll_authorization(Instant::ZERO), AuthPoll::WaitForFetch { .. }));
 /// ```
 pub struct RefreshTokenProvider(Renewer);
 
