@@ -22,6 +22,7 @@
 //! man page.
 
 pub mod cli;
+pub mod client_tokens;
 pub mod commands;
 pub mod error;
 pub mod json_text;

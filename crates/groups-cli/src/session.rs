@@ -8,7 +8,8 @@
 //! 2. `GLOBUS_GROUPS_CLIENT_ID` and `GLOBUS_GROUPS_CLIENT_SECRET`: a
 //!    confidential client acting as itself (client credentials, renewed
 //!    before expiry); identity lookups authenticate as the client. Setting
-//!    only one of the two is a usage error, as in globus-cli.
+//!    only one of the two is a usage error, as in globus-cli. Its tokens
+//!    are kept between runs (see [`crate::client_tokens`]).
 //!
 //! 3. A user's login stored by `globus-groups login` (with the native
 //!    client of `GLOBUS_GROUPS_LOGIN_CLIENT_ID`).
@@ -17,13 +18,17 @@
 //! variables (see [`groups_hyper::HyperClientBuilder::from_env`]).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use groups_core::GroupsScopes;
-use groups_core::auth::SecretString;
+use groups_core::auth::{ClientCredentialsProvider, OAuthClient, SecretString};
+use groups_core::config::Environment;
+use groups_core::{GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder, HyperTransport};
 use groups_manager::GroupsManager;
 use groups_types::IdentityId;
 
+use crate::client_tokens::{ClientTokens, now_epoch};
 use crate::error::CliError;
 
 /// The static-token variable.
@@ -115,7 +120,11 @@ pub struct Session {
     /// The Auth client (same connection pool).
     pub auth: AuthClient,
     credential: Credential,
-    auth_token: std::sync::OnceLock<SecretString>,
+    /// The Auth token of a client identity, once known, and whether it
+    /// came from storage (then a 401 fetches a new one).
+    auth_token: Mutex<Option<(SecretString, bool)>>,
+    /// Where a client identity's tokens are kept between runs.
+    client_tokens: Option<ClientTokens>,
 }
 
 /// The scope of identity lookups for a client identity.
@@ -147,6 +156,7 @@ impl Session {
 
     /// Clients over `builder` for `credential`.
     pub fn new(builder: HyperClientBuilder, credential: Credential) -> Result<Session, CliError> {
+        let mut client_tokens = None;
         let (client, auth): (GroupsClient, AuthClient) = match &credential {
             Credential::Token { groups, .. } => {
                 let client = builder
@@ -165,10 +175,36 @@ impl Session {
                 (client, app.auth_client().clone())
             }
             Credential::Client { id, secret } => {
-                let client = builder
-                    .clone()
-                    .build_with_client_credentials(id.clone(), secret.clone(), [GroupsScopes::ALL])
-                    .map_err(build_error)?;
+                let auth_config = builder.build_auth_config().map_err(build_error)?;
+                let environment = Environment::from_lookup(|n| std::env::var(n).ok())
+                    .map_or("production", Environment::as_str);
+                client_tokens =
+                    ClientTokens::open(id, secret, auth_config.base_url().as_str(), environment);
+                let transport = builder.build_transport().map_err(build_error)?;
+                let config = builder.build_config().map_err(build_error)?;
+                let new_provider = || {
+                    ClientCredentialsProvider::new(
+                        auth_config.clone(),
+                        OAuthClient::confidential(id.clone(), secret.clone()),
+                        [GroupsScopes::ALL],
+                    )
+                    .map_err(CliError::from)
+                };
+                let mut provider = new_provider()?;
+                if let Some(store) = &client_tokens {
+                    if let Some((token, left)) =
+                        store.usable(GroupsScopes::RESOURCE_SERVER, GroupsScopes::ALL)
+                    {
+                        let expires_at = transport.now() + Duration::from_secs(left);
+                        // A stored token that is no valid header value is
+                        // ignored: a new one is fetched.
+                        provider = provider
+                            .initial_access_token(token, expires_at)
+                            .or_else(|_| new_provider())?;
+                    }
+                    provider = provider.on_refresh(store.hook());
+                }
+                let client = GroupsClient::with_shared_auth(transport, config, Arc::new(provider));
                 let auth = builder
                     .client_secret(secret.clone())
                     .build_auth_client_for(&client, id.clone())
@@ -180,7 +216,8 @@ impl Session {
             manager: GroupsManager::new(client),
             auth,
             credential,
-            auth_token: std::sync::OnceLock::new(),
+            auth_token: Mutex::new(None),
+            client_tokens,
         })
     }
 
@@ -190,16 +227,34 @@ impl Session {
     }
 
     /// The access token for Globus Auth calls: the static one, or a
-    /// client-credentials token of the client for `view_identities` (fetched
-    /// once per run).
-    async fn auth_token(&self) -> Result<SecretString, CliError> {
+    /// client-credentials token of the client for `view_identities` (the
+    /// stored one while it has more than 60 s left, else fetched once per
+    /// run and stored; `fresh` fetches one in any case). With it, whether
+    /// it came from storage.
+    async fn auth_token(&self, fresh: bool) -> Result<(SecretString, bool), CliError> {
         match &self.credential {
-            Credential::Token { auth, .. } => Ok(auth.clone()),
-            Credential::User(app) => crate::login::auth_token(app),
+            Credential::Token { auth, .. } => Ok((auth.clone(), false)),
+            Credential::User(app) => Ok((crate::login::auth_token(app)?, false)),
             Credential::Client { .. } => {
-                if let Some(t) = self.auth_token.get() {
-                    return Ok(t.clone());
+                let cached = self
+                    .auth_token
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                if let Some(t) = cached.filter(|_| !fresh) {
+                    return Ok(t);
                 }
+                if !fresh
+                    && let Some((token, _)) = self
+                        .client_tokens
+                        .as_ref()
+                        .and_then(|s| s.usable(AUTH_RESOURCE_SERVER, VIEW_IDENTITIES_SCOPE))
+                {
+                    *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((token.clone(), true));
+                    return Ok((token, true));
+                }
+                let received = now_epoch();
                 let answer = self
                     .auth
                     .client_credentials([VIEW_IDENTITIES_SCOPE])
@@ -213,9 +268,21 @@ impl Session {
                             "Globus Auth answered the client credentials grant with no token",
                         )
                     })?;
-                let _ = self.auth_token.set(token.clone());
-                Ok(token)
+                if let Some(store) = &self.client_tokens {
+                    store.store(&answer, received);
+                }
+                *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((token.clone(), false));
+                Ok((token, false))
             }
+        }
+    }
+
+    /// Forget a stored Auth token Globus Auth rejected.
+    fn forget_auth_token(&self) {
+        *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(store) = &self.client_tokens {
+            store.forget(AUTH_RESOURCE_SERVER);
         }
     }
 
@@ -228,12 +295,24 @@ impl Session {
     ) -> Result<HashMap<String, (IdentityId, String)>, CliError> {
         let mut found = HashMap::new();
         for chunk in names.chunks(100) {
-            let mut call = self.auth.get_identities_by_usernames(chunk.iter().cloned());
-            if provision {
-                call = call.provision();
-            }
-            call = call.bearer(self.auth_token().await?);
-            let answer = call.await?;
+            let call = |token: SecretString| {
+                let mut call = self.auth.get_identities_by_usernames(chunk.iter().cloned());
+                if provision {
+                    call = call.provision();
+                }
+                call.bearer(token)
+            };
+            let (token, stored) = self.auth_token(false).await?;
+            let answer = match call(token).await {
+                // A stored token Auth no longer accepts (revoked, or the
+                // service forgot it): once more with a new one.
+                Err(e) if stored && e.status() == Some(http::StatusCode::UNAUTHORIZED) => {
+                    self.forget_auth_token();
+                    let (token, _) = self.auth_token(true).await?;
+                    call(token).await?
+                }
+                other => other?,
+            };
             for identity in answer.identities {
                 found.insert(
                     identity.username.to_lowercase(),

@@ -71,6 +71,25 @@ pub(crate) struct Env {
     rt: tokio::runtime::Runtime,
     pub(crate) token: Option<String>,
     pub(crate) extra_env: Vec<(String, String)>,
+    /// The `HOME` of every run (a fresh directory, removed by `stop`), so
+    /// stored tokens never land in the tester's home.
+    pub(crate) home: std::path::PathBuf,
+}
+
+/// A new empty directory under the system's temporary directory.
+pub(crate) fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "groups-cli-{tag}-{}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
 }
 
 impl Env {
@@ -95,6 +114,7 @@ impl Env {
             rt,
             token: Some("admin-token".into()),
             extra_env: Vec::new(),
+            home: fresh_dir("home"),
         }
     }
 
@@ -122,6 +142,7 @@ impl Env {
             .env("NO_COLOR", "1")
             .env("GLOBUS_SDK_SERVICE_URL_GROUPS", &url)
             .env("GLOBUS_SDK_SERVICE_URL_AUTH", &url)
+            .env("HOME", &self.home)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -164,8 +185,9 @@ impl Env {
 
     /// Stop the emulator.
     pub(crate) fn stop(self) {
-        let Env { emu, rt, .. } = self;
+        let Env { emu, rt, home, .. } = self;
         rt.block_on(emu.shutdown()).expect("shutdown");
+        let _ = std::fs::remove_dir_all(home);
     }
 }
 
