@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{batch, batch_refused, get_as, get_json};
 use crate::cli::{Format, GroupUser, MemberListArgs, Role};
 use crate::error::CliError;
-use crate::output::{Field, Output, Printer, Text, table_text};
+use crate::output::{Field, Key, Output, Printer, Text, lookup, show, table_of};
 use crate::resolve::resolve_user;
 use crate::session::Session;
 
@@ -110,16 +110,26 @@ pub async fn list(
     // A table needs four fields of each membership: decoding only those
     // (the rest of the group skipped unparsed into values) is what makes a
     // large roster quick to show.
+    // Each cell is rendered from its decoded value straight away, as
+    // `Field::render` renders it from the document (no per-row object).
     let roster: Roster = get_as(s, path, &query).await?;
-    let rows: Vec<Value> = roster
+    let extra: Vec<&str> = fields[3..]
+        .iter()
+        .filter_map(|f| match &f.key {
+            Key::Path(p) => p.strip_prefix("membership_fields."),
+            _ => None,
+        })
+        .collect();
+    let cells: Vec<Vec<String>> = roster
         .memberships
         .unwrap_or_default()
         .into_iter()
-        .map(RosterRow::into_value)
+        .map(|row| row.into_cells(&extra))
         .collect();
+    let headers: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
     Ok(Output {
         json: Value::Null,
-        text: Text::Lines(table_text(&fields, &rows)),
+        text: Text::Lines(table_of(&headers, &cells)),
     })
 }
 
@@ -145,13 +155,25 @@ struct RosterRow {
 }
 
 impl RosterRow {
-    fn into_value(self) -> Value {
-        let mut m = serde_json::Map::with_capacity(4);
-        m.insert("username".into(), self.username);
-        m.insert("role".into(), self.role);
-        m.insert("status".into(), self.status);
-        m.insert("membership_fields".into(), self.membership_fields);
-        Value::Object(m)
+    /// The cells of the row: username, role, status, then the membership
+    /// fields named in `extra`.
+    fn into_cells(self, extra: &[&str]) -> Vec<String> {
+        let mut cells = Vec::with_capacity(3 + extra.len());
+        cells.push(show_owned(self.username));
+        cells.push(show_owned(self.role));
+        cells.push(show_owned(self.status));
+        for name in extra {
+            cells.push(show(lookup(&self.membership_fields, name)));
+        }
+        cells
+    }
+}
+
+/// [`show`] of an owned value (a string is moved, not copied).
+fn show_owned(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        other => show(Some(&other)),
     }
 }
 
