@@ -242,6 +242,35 @@ pub struct BaseUrl {
     https: bool,
     host: String,
     port: u16,
+    /// The scheme and authority of `url`, parsed once, and where its path
+    /// starts: request URIs are assembled from them without parsing the
+    /// whole URL again for every request.
+    origin: Option<Origin>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Origin {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    path_start: usize,
+}
+
+impl Origin {
+    /// `None` if `url` does not split as `scheme://authority/path` (never
+    /// for a checked base URL; the slow path then parses the whole URL).
+    fn of(url: &str) -> Option<Origin> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority_len = rest.find('/')?;
+        let authority = http::uri::Authority::from_maybe_shared(bytes::Bytes::copy_from_slice(
+            &rest.as_bytes()[..authority_len],
+        ))
+        .ok()?;
+        Some(Origin {
+            scheme: scheme.parse().ok()?,
+            authority,
+            path_start: scheme.len() + 3 + authority_len,
+        })
+    }
 }
 
 /// `raw` for an error message: the user name and password, if any, are
@@ -343,6 +372,7 @@ impl BaseUrl {
             s.push('/');
         }
         Ok(BaseUrl {
+            origin: Origin::of(&s),
             url: s,
             https,
             host,
@@ -371,6 +401,7 @@ impl BaseUrl {
             https: true,
             host,
             port: 443,
+            origin: Origin::of(url),
         }
     }
 
@@ -445,6 +476,37 @@ impl BaseUrl {
     /// Whether the scheme is `https`.
     pub fn is_https(&self) -> bool {
         self.https
+    }
+
+    /// The URI of `path` and `query` (already percent-encoded, `query`
+    /// without its `?`, empty for none) under this base: the same URI as
+    /// parsing [`join`](Self::join) of `path?query`, built from the scheme
+    /// and authority parsed once.
+    pub fn request_uri(&self, path: &str, query: &str) -> Result<http::Uri, http::Error> {
+        let path = path.trim_start_matches('/');
+        let Some(origin) = &self.origin else {
+            let mut url = self.join(path);
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(query);
+            }
+            return Ok(http::Uri::try_from(url)?);
+        };
+        let prefix = &self.url[origin.path_start..];
+        let mut pq = String::with_capacity(prefix.len() + path.len() + query.len() + 1);
+        pq.push_str(prefix);
+        pq.push_str(path);
+        if !query.is_empty() {
+            pq.push('?');
+            pq.push_str(query);
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(origin.scheme.clone());
+        parts.authority = Some(origin.authority.clone());
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_maybe_shared(
+            bytes::Bytes::from(pq),
+        )?);
+        Ok(http::Uri::from_parts(parts)?)
     }
 
     /// `base` + `path` with exactly one `/` between them. `path` must already

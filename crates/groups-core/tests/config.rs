@@ -297,3 +297,38 @@ fn scope_strings_and_rendering() {
     );
     assert!(serialize_scopes(&[]).is_err());
 }
+
+#[test]
+fn request_uris_assembled_from_parts_equal_the_parsed_joined_url() {
+    let bases = [
+        "https://groups.api.globus.org/",
+        "http://127.0.0.1:8123/",
+        "http://[::1]:9000/prefix/v2-proxy/",
+        "https://Groups.Example.ORG:8443/a/b",
+    ];
+    let cases = [
+        ("v2/groups/my_groups", ""),
+        (
+            "/v2/groups/4c1d7e2a-9b3f-4a60-8e15-7f20c0de0a01",
+            "include=memberships%2Cpolicies",
+        ),
+        ("v2/groups", "statuses=active&x=%20y"),
+    ];
+    for base in bases {
+        let b = BaseUrl::parse(base).unwrap();
+        for (path, query) in cases {
+            let mut url = b.join(path);
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(query);
+            }
+            let parsed: http::Uri = url.parse().unwrap();
+            let built = b.request_uri(path, query).unwrap();
+            assert_eq!(built, parsed, "{base} + {path}?{query}");
+            assert_eq!(built.to_string(), parsed.to_string());
+        }
+    }
+    // A path that is not a valid URI path is an error, not a panic.
+    let b = BaseUrl::parse("https://groups.api.globus.org/").unwrap();
+    assert!(b.request_uri("v2/groups/a b", "").is_err());
+}

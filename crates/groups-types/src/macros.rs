@@ -351,7 +351,10 @@ macro_rules! id_type {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(&self.0.hyphenated(), f)
+                // Encoded straight into a stack buffer (ids are formatted
+                // into every request path); `pad` still honours a width.
+                let mut buf = uuid::Uuid::encode_buffer();
+                f.pad(self.0.hyphenated().encode_lower(&mut buf))
             }
         }
 

@@ -170,7 +170,6 @@ fn assemble(
     options: &RequestOptions,
     body: Option<Bytes>,
 ) -> Result<http::Request<Bytes>, GroupsError> {
-    let mut url = ctx.base_url().join(path);
     let mut params: Vec<(&str, &str)> = own_query.iter().map(|(k, v)| (*k, v.as_str())).collect();
     for (k, v) in options.query() {
         match params.iter_mut().find(|(pk, _)| *pk == k.as_str()) {
@@ -178,13 +177,16 @@ fn assemble(
             None => params.push((k.as_str(), v.as_str())),
         }
     }
+    let mut query = String::new();
     for (i, (k, v)) in params.iter().enumerate() {
-        url.push(if i == 0 { '?' } else { '&' });
-        encode_query_component(&mut url, k);
-        url.push('=');
-        encode_query_component(&mut url, v);
+        if i > 0 {
+            query.push('&');
+        }
+        encode_query_component(&mut query, k);
+        query.push('=');
+        encode_query_component(&mut query, v);
     }
-    let uri = http::Uri::try_from(url).map_err(|e| {
+    let uri = ctx.base_url().request_uri(path, &query).map_err(|e| {
         GroupsError::invalid_input(format!("cannot build request URL for {path:?}: {e}"))
     })?;
     let mut headers = ctx.default_headers().clone();
