@@ -11,7 +11,7 @@
 mod support;
 
 use std::fmt::Debug;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use groups_core::GroupsScopes;
 use groups_emulator::Emulator;
 use groups_emulator::world::{AutoApprove, Decision, Seed};
 use serde_json::Value;
-use support::{ADA, ADA_ID, http, query_param, temp_dir};
+use support::{ADA, ADA_ID, http, query_param, redirect_of, temp_dir};
 
 const CONF: &str = "ca9a0000-0000-4000-8000-0000000000c1";
 const CONF_SECRET: &str = "CANARY-client-secret-5f1d";
@@ -188,33 +188,6 @@ impl LoginFlow for MadeUpCode {
             ))
         })
     }
-}
-
-/// The `Location` the emulator answers `url` with.
-fn redirect_of(emu: std::net::SocketAddr, url: &str) -> String {
-    let target = url
-        .split_once("://")
-        .and_then(|(_, r)| r.find('/').map(|i| r[i..].to_owned()))
-        .expect("absolute URL");
-    let mut s = std::net::TcpStream::connect(emu).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: {emu}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("answer");
-    answer
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("location")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("no redirect: {answer}"))
 }
 
 async fn emulator() -> Emulator {

@@ -9,16 +9,14 @@
 
 mod support;
 
-use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use groups_app::login_flow::{AuthorizationCode, LoginFlow, LoginFuture, LoginRequest};
 use groups_app::{AppErrorKind, MemoryTokenStorage, TokenStorage, UserApp};
 use groups_core::GroupsScopes;
 use groups_emulator::Emulator;
 use groups_emulator::world::{AuthDemand, AutoApprove, Decision};
-use support::{ADA, NATIVE_UUID, http, query_param, strict_emulator};
+use support::{ADA, NATIVE_UUID, http, query_param, redirect_of, strict_emulator};
 
 /// A login flow that sends the authorize URL to the emulator (which
 /// auto-approves) and keeps every URL it was given.
@@ -42,33 +40,6 @@ impl LoginFlow for AutoFlow {
             Ok(AuthorizationCode::new(code, request.redirect_uri()))
         })
     }
-}
-
-/// The `Location` the emulator answers `url` with.
-fn redirect_of(emu: std::net::SocketAddr, url: &str) -> String {
-    let target = url
-        .split_once("://")
-        .and_then(|(_, r)| r.find('/').map(|i| r[i..].to_owned()))
-        .expect("absolute URL");
-    let mut s = std::net::TcpStream::connect(emu).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: {emu}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("answer");
-    answer
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("location")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("no redirect: {answer}"))
 }
 
 /// An app of the native client on `storage`, auto-approved as Ada.

@@ -37,7 +37,9 @@ use groups_emulator::Emulator;
 use groups_emulator::world::{AutoApprove, Decision};
 use groups_hyper::HyperClientBuilder;
 use serde_json::{Value, json};
-use support::{ADA, ADA_ID, BOB, BOB_ID, NATIVE_UUID, query_param, strict_emulator, temp_dir};
+use support::{
+    ADA, ADA_ID, BOB, BOB_ID, NATIVE_UUID, query_param, redirect_of, strict_emulator, temp_dir,
+};
 
 const APP_NAME: &str = "Interop App";
 const GROUPS_RS: &str = "groups.api.globus.org";
@@ -136,29 +138,7 @@ struct Ran {
 /// The code the emulator's authorize endpoint gives `url` (auto-approval is
 /// on): the `code` of the redirect's `Location`.
 fn code_for(emu_addr: std::net::SocketAddr, url: &str) -> String {
-    let target = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .expect("an absolute URL");
-    let mut s = std::net::TcpStream::connect(emu_addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: {emu_addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("answer");
-    let location = answer
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("location")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("no redirect from the authorize URL: {answer}"));
+    let location = redirect_of(emu_addr, url);
     query_param(&location, "code").unwrap_or_else(|| panic!("no code in {location}"))
 }
 

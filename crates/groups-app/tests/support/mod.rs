@@ -93,3 +93,32 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         })
     })
 }
+
+/// The `Location` the emulator answers a plain GET of `url` with (the
+/// authorize endpoint's redirect, when auto-approval is on).
+pub fn redirect_of(emu: std::net::SocketAddr, url: &str) -> String {
+    let target = url
+        .split_once("://")
+        .and_then(|(_, r)| r.find('/').map(|i| r[i..].to_owned()))
+        .expect("absolute URL");
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(emu).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: {emu}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    answer
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no redirect: {answer}"))
+}
