@@ -194,7 +194,7 @@ impl World {
     }
 
     fn doc_response(&self, status: StatusCode, doc: &GroupDoc<'_>) -> ApiResponse {
-        resp::json_response(status, doc)
+        resp::json_response_sized(status, doc, doc.size_hint())
     }
 
     /// `GET /v2/groups/my_groups`.

@@ -1,7 +1,6 @@
 //! Lean `Serialize` views that borrow from the state, so a group document is
 //! written straight to JSON without building intermediate models.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use groups_types::{GroupId, IdentityId, SubscriptionId};
@@ -73,7 +72,7 @@ pub(super) struct MembershipOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     source_group_id: Option<GroupId>,
     identity_id: IdentityId,
-    username: Cow<'a, str>,
+    username: UsernameOut<'a>,
     role: &'static str,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +84,39 @@ pub(super) struct MembershipOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     invite_time: Option<&'a str>,
     membership_fields: &'a Map<String, Value>,
+}
+
+/// A membership's username: the identity's, or the default one of an
+/// identity known only by id (the same text as [`default_username`], made
+/// on the stack: a large roster renders many of them).
+pub(super) enum UsernameOut<'a> {
+    /// The identity's username.
+    Known(&'a str),
+    /// `user-<first 8 hex digits of the id>@emulator.globus.local`.
+    Default(IdentityId),
+}
+
+impl Serialize for UsernameOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            UsernameOut::Known(name) => serializer.serialize_str(name),
+            UsernameOut::Default(id) => {
+                const PREFIX: &[u8] = b"user-";
+                const SUFFIX: &[u8] = b"@emulator.globus.local";
+                let mut hex = [0u8; uuid::fmt::Simple::LENGTH];
+                let hex = id.as_uuid().simple().encode_lower(&mut hex);
+                let mut buf = [0u8; PREFIX.len() + 8 + SUFFIX.len()];
+                buf[..PREFIX.len()].copy_from_slice(PREFIX);
+                buf[PREFIX.len()..PREFIX.len() + 8].copy_from_slice(&hex.as_bytes()[..8]);
+                buf[PREFIX.len() + 8..].copy_from_slice(SUFFIX);
+                // Hex digits and ASCII text: always UTF-8.
+                match std::str::from_utf8(&buf) {
+                    Ok(name) => serializer.serialize_str(name),
+                    Err(_) => serializer.serialize_str(&default_username(id)),
+                }
+            }
+        }
+    }
 }
 
 /// The six policy keys.
@@ -204,6 +236,15 @@ pub(super) struct GroupDoc<'a> {
 }
 
 impl<'a> GroupDoc<'a> {
+    /// About how many bytes the encoded document takes (a group's fields
+    /// and about 300 bytes per membership), to encode it into one
+    /// allocation instead of a growing buffer.
+    pub(super) fn size_hint(&self) -> usize {
+        let memberships = self.memberships.as_ref().map_or(0, Vec::len)
+            + self.my_memberships.as_ref().map_or(0, Vec::len);
+        1024 + self.description.map_or(0, str::len) + memberships * 300
+    }
+
     /// Replace `my_memberships` (my_groups filters them by status).
     pub(super) fn set_my_memberships(&mut self, list: Vec<MembershipOut<'a>>) {
         self.my_memberships = Some(list);
@@ -228,8 +269,8 @@ impl World {
         m: &'a MembershipRec,
     ) -> MembershipOut<'a> {
         let username = match self.identities.get(&id) {
-            Some(r) => Cow::Borrowed(r.username.as_str()),
-            None => Cow::Owned(default_username(&id)),
+            Some(r) => UsernameOut::Known(r.username.as_str()),
+            None => UsernameOut::Default(id),
         };
         MembershipOut {
             group_id: gid,
@@ -342,5 +383,30 @@ impl World {
             },
             subscription_admin_verified_id: g.subscription_admin_verified_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_username_renders_as_default_username_says() {
+        for n in [
+            0u128,
+            1,
+            0xc11e_0000_0000_4000_8000_0000_0000_0001,
+            u128::MAX,
+        ] {
+            let id = IdentityId::from(uuid::Uuid::from_u128(n));
+            assert_eq!(
+                serde_json::to_string(&UsernameOut::Default(id)).unwrap(),
+                serde_json::to_string(&default_username(&id)).unwrap()
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&UsernameOut::Known("a\"b@x")).unwrap(),
+            r#""a\"b@x""#
+        );
     }
 }

@@ -46,6 +46,24 @@ pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T)
     }
 }
 
+/// [`json_response`] into a buffer of `capacity` bytes from the start (for
+/// large bodies whose size is known roughly: no regrowing and copying).
+pub(crate) fn json_response_sized<T: Serialize + ?Sized>(
+    status: StatusCode,
+    body: &T,
+    capacity: usize,
+) -> ApiResponse {
+    let mut buf = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut buf, body) {
+        Ok(()) => ApiResponse::new(status, buf),
+        Err(_) => base_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InternalError,
+            "The emulator could not encode its response.",
+        ),
+    }
+}
+
 /// `BaseErrorModel`.
 pub(crate) fn base_error(status: StatusCode, code: ErrorCode, detail: &str) -> ApiResponse {
     #[derive(Serialize)]
