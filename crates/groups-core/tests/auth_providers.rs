@@ -528,6 +528,16 @@ fn groups_request() -> http::Request<bytes::Bytes> {
         .unwrap()
 }
 
+/// Register a counting waker for `waiting`'s wake-up (it must still be
+/// pending); returns the counter and the waker, to poll again with.
+fn register_waiter(waiting: &mut groups_core::Exchange) -> (Arc<CountingWaker>, std::task::Waker) {
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(counter.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(waiting.poll_wake(&mut cx).is_pending());
+    (counter, waker)
+}
+
 /// Two exchanges sharing `provider`: the first has been told to send the
 /// token request (returned), the second to wait for it.
 fn one_fetching_one_waiting(
@@ -558,20 +568,17 @@ fn a_call_waiting_for_another_calls_token_is_woken_when_it_arrives() {
     use groups_core::{Action, Jitter};
     let provider = native_provider();
     let (mut first, mut second, _) = one_fetching_one_waiting(&provider);
-    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    let waker = std::task::Waker::from(counter.clone());
+    let (counter, waker) = register_waiter(&mut second);
     let mut cx = std::task::Context::from_waker(&waker);
-    assert!(second.poll_wake(&mut cx).is_pending());
     // Polled again by the same task: still one registration, one wake-up.
     assert!(second.poll_wake(&mut cx).is_pending());
     assert_eq!(counter.0.load(Ordering::SeqCst), 0);
 
-    let answer = http::Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(bytes::Bytes::from(token_body(1, false)))
-        .unwrap();
-    first.handle_response(answer, Instant::ZERO, Jitter::ZERO);
+    first.handle_response(
+        json(200, &token_body(1, false)),
+        Instant::ZERO,
+        Jitter::ZERO,
+    );
     assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken once");
     assert!(second.poll_wake(&mut cx).is_ready());
     // No time has passed: the waiter goes on at once, with the new token.
@@ -587,10 +594,8 @@ fn a_waiter_is_woken_when_the_token_request_is_abandoned_and_takes_the_slot() {
     use groups_core::Action;
     let provider = native_provider();
     let (first, mut second, _) = one_fetching_one_waiting(&provider);
-    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    let waker = std::task::Waker::from(counter.clone());
+    let (counter, waker) = register_waiter(&mut second);
     let mut cx = std::task::Context::from_waker(&waker);
-    assert!(second.poll_wake(&mut cx).is_pending());
     drop(first); // cancelled while its token request was out
     assert_eq!(counter.0.load(Ordering::SeqCst), 1);
     assert!(second.poll_wake(&mut cx).is_ready());
@@ -605,17 +610,12 @@ fn a_failed_token_request_wakes_its_waiters_with_the_failure() {
     use groups_core::{Action, Jitter};
     let provider = native_provider();
     let (mut first, mut second, _) = one_fetching_one_waiting(&provider);
-    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    let waker = std::task::Waker::from(counter.clone());
+    let (counter, waker) = register_waiter(&mut second);
     let mut cx = std::task::Context::from_waker(&waker);
-    assert!(second.poll_wake(&mut cx).is_pending());
-    let refused = http::Response::builder()
-        .status(400)
-        .header("content-type", "application/json")
-        .body(bytes::Bytes::from_static(
-            br#"{"error": "invalid_grant", "error_description": "revoked"}"#,
-        ))
-        .unwrap();
+    let refused = json(
+        400,
+        r#"{"error": "invalid_grant", "error_description": "revoked"}"#,
+    );
     first.handle_response(refused, Instant::ZERO, Jitter::ZERO);
     assert_eq!(counter.0.load(Ordering::SeqCst), 1);
     assert!(second.poll_wake(&mut cx).is_ready());
