@@ -2,6 +2,7 @@
 //! and layout, JSON (the whole response, indent 2, keys sorted) and unix
 //! (tab-separated lines), after an optional JMESPath expression.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde_json::Value;
@@ -219,8 +220,9 @@ impl Printer {
             .map_err(|e| CliError::usage(format!("invalid --jmespath expression: {e}")))
     }
 
-    /// Render `output` as the text to print on standard output.
-    pub fn render(&self, output: &Output) -> Result<String, CliError> {
+    /// Render `output` as the text to print on standard output. Text
+    /// already made (a table of lines) is borrowed, not copied.
+    pub fn render<'o>(&self, output: &'o Output) -> Result<Cow<'o, str>, CliError> {
         let selected;
         let data = match &self.jmespath {
             Some(expr) => {
@@ -230,13 +232,13 @@ impl Printer {
             None => &output.json,
         };
         if self.is_json() {
-            return Ok(format!("{}\n", to_json_text(data)));
+            return Ok(Cow::Owned(format!("{}\n", to_json_text(data))));
         }
         if self.format == Format::Unix {
-            return unix_text(data);
+            return unix_text(data).map(Cow::Owned);
         }
-        Ok(match &output.text {
-            Text::Lines(s) => s.clone(),
+        Ok(Cow::Owned(match &output.text {
+            Text::Lines(s) => return Ok(Cow::Borrowed(s)),
             Text::Nothing => String::new(),
             Text::Record { fields, at } => {
                 let doc = match at {
@@ -254,7 +256,7 @@ impl Printer {
                 let rows = rows.and_then(Value::as_array).unwrap_or(&empty);
                 table_text(fields, rows)
             }
-        })
+        }))
     }
 
     /// Print `output` on standard output.
