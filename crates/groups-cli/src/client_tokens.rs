@@ -33,8 +33,9 @@ use groups_app::{JsonTokenStorage, TokenStorage, TokenStorageData};
 use groups_core::auth::{SecretString, TokenResponse};
 use sha2::{Digest, Sha256};
 
-/// The app name of the token file's directory (the same as user logins').
-pub const APP_NAME: &str = crate::login::APP_NAME;
+/// The app name that names the token file's directory, for client tokens
+/// and user logins alike (`~/.globus/app/<client id>/globus-groups/`).
+pub const APP_NAME: &str = "globus-groups";
 /// The start of every client-credentials namespace in a token file.
 pub const NAMESPACE_PREFIX: &str = "globus-groups client-credentials ";
 

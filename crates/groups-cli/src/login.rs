@@ -20,7 +20,7 @@ use crate::output::{Output, Text, table_of};
 /// The variable naming the native client of user logins.
 pub const LOGIN_CLIENT_ID_VAR: &str = "GLOBUS_GROUPS_LOGIN_CLIENT_ID";
 /// The app name (it names the token file's directory).
-pub const APP_NAME: &str = "globus-groups";
+pub use crate::client_tokens::APP_NAME;
 /// Globus Auth's resource server.
 const AUTH_RS: &str = "auth.globus.org";
 /// The Auth scopes of a login, as globus-cli asks for them.
@@ -193,66 +193,10 @@ fn logged_in_app() -> Result<UserApp, CliError> {
     stored_login()?.ok_or(CliError::MissingLogin)
 }
 
-/// Remove every stored client-credentials token of `globus-groups` (of
-/// every client, in the current environment). The tokens of the client the
-/// environment configures are revoked first (best effort: a token Auth
-/// cannot revoke now still expires on its own); those of other clients
-/// cannot be revoked without their secret and are only removed. The number
-/// of tokens removed.
-async fn remove_client_tokens() -> Result<usize, CliError> {
-    let environment = groups_core::config::Environment::from_lookup(|n| std::env::var(n).ok())
-        .map_or("production", groups_core::config::Environment::as_str);
-    let found = crate::client_tokens::stored_client_namespaces(environment);
-    if found.is_empty() {
-        return Ok(0);
-    }
-    // The configured client's own namespace, when there is one.
-    let mine = match crate::session::Credential::from_env() {
-        Ok(crate::session::Credential::Client { id, secret }) => {
-            let builder = groups_hyper::HyperClientBuilder::from_env()
-                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?
-                .app_name(crate::session::APP_NAME);
-            let auth_url = builder
-                .build_auth_config()
-                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?
-                .base_url()
-                .as_str()
-                .to_owned();
-            let tokens =
-                crate::client_tokens::ClientTokens::open(&id, &secret, &auth_url, environment);
-            let auth = builder
-                .client_secret(secret)
-                .build_auth_client(id)
-                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?;
-            tokens.map(|t| (t, auth))
-        }
-        _ => None,
-    };
-    if let Some((tokens, auth)) = &mine {
-        for data in tokens.all() {
-            if let Err(e) = auth.revoke(data.access_token.clone()).await {
-                tracing::warn!(
-                    "cannot revoke the client token of {}: {e}",
-                    data.resource_server
-                );
-            }
-        }
-    }
-    let mut removed = 0;
-    for (path, namespaces) in found {
-        for ns in namespaces {
-            removed += crate::client_tokens::remove_namespace(&path, &ns)
-                .map_err(|e| CliError::failed(format!("token storage: {e}")))?
-                .len();
-        }
-    }
-    Ok(removed)
-}
-
-/// `logout`: revoke every stored token and remove them (a user's login,
-/// and the stored tokens of client identities).
-pub async fn logout() -> Result<Output, CliError> {
-    let client_tokens = remove_client_tokens().await?;
+/// `logout`: revoke the user's login and remove it; `client_tokens` is how
+/// many stored tokens of client identities were removed before
+/// (by the session module's `remove_client_tokens`), for the message.
+pub async fn logout(client_tokens: usize) -> Result<Output, CliError> {
     let client_note = if client_tokens > 0 {
         format!("\nThe stored tokens of client identities ({client_tokens}) were removed.")
     } else {

@@ -368,3 +368,59 @@ impl Session {
         }
     }
 }
+
+/// Remove every stored client-credentials token of `globus-groups` (of
+/// every client, in the current environment). The tokens of the client the
+/// environment configures are revoked first (best effort: a token Auth
+/// cannot revoke now still expires on its own); those of other clients
+/// cannot be revoked without their secret and are only removed. The number
+/// of tokens removed.
+pub async fn remove_client_tokens() -> Result<usize, CliError> {
+    let environment = groups_core::config::Environment::from_lookup(|n| std::env::var(n).ok())
+        .map_or("production", groups_core::config::Environment::as_str);
+    let found = crate::client_tokens::stored_client_namespaces(environment);
+    if found.is_empty() {
+        return Ok(0);
+    }
+    // The configured client's own namespace, when there is one.
+    let mine = match Credential::from_env() {
+        Ok(Credential::Client { id, secret }) => {
+            let builder = groups_hyper::HyperClientBuilder::from_env()
+                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?
+                .app_name(APP_NAME);
+            let auth_url = builder
+                .build_auth_config()
+                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?
+                .base_url()
+                .as_str()
+                .to_owned();
+            let tokens =
+                crate::client_tokens::ClientTokens::open(&id, &secret, &auth_url, environment);
+            let auth = builder
+                .client_secret(secret)
+                .build_auth_client(id)
+                .map_err(|e| CliError::usage(format!("cannot configure the client: {e}")))?;
+            tokens.map(|t| (t, auth))
+        }
+        _ => None,
+    };
+    if let Some((tokens, auth)) = &mine {
+        for data in tokens.all() {
+            if let Err(e) = auth.revoke(data.access_token.clone()).await {
+                tracing::warn!(
+                    "cannot revoke the client token of {}: {e}",
+                    data.resource_server
+                );
+            }
+        }
+    }
+    let mut removed = 0;
+    for (path, namespaces) in found {
+        for ns in namespaces {
+            removed += crate::client_tokens::remove_namespace(&path, &ns)
+                .map_err(|e| CliError::failed(format!("token storage: {e}")))?
+                .len();
+        }
+    }
+    Ok(removed)
+}

@@ -18,7 +18,11 @@ use crate::session::Session;
 pub async fn run(command: Command, printer: &Printer, quiet: bool) -> Result<Output, CliError> {
     match command {
         Command::Login(a) => return crate::login::login(a).await,
-        Command::Logout => return crate::login::logout().await,
+        Command::Logout => {
+            // Client identities' tokens first, then the user's login.
+            let removed = crate::session::remove_client_tokens().await?;
+            return crate::login::logout(removed).await;
+        }
         Command::Whoami => return crate::login::whoami().await,
         Command::Session(c) => return crate::login::session(c).await,
         _ => {}
