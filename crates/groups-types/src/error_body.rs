@@ -175,7 +175,7 @@ impl BaseError {
         BaseError {
             code: code.into(),
             detail: detail.into(),
-            extra: Map::new(),
+            extra: crate::JsonObject::new(),
         }
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{
     AllowedActions, GroupId, GroupMemberVisibility, GroupRequiredSignupFields, GroupRole,
-    GroupType, GroupVisibility, IdentityId, MembershipStatus, SubscriptionId,
+    GroupType, GroupVisibility, IdentityId, JsonObject, MembershipStatus, SubscriptionId,
 };
 
 model! {
@@ -115,7 +115,7 @@ model! {
         opt invite_time: String = "invite_time",
         /// Sign-up data, free-form (it may hold keys outside
         /// [`crate::MembershipFields`]).
-        opt membership_fields: Map<String, Value> = "membership_fields",
+        opt membership_fields: JsonObject = "membership_fields",
     }
 }
 

@@ -12,7 +12,8 @@
 //! ## What survives a changing API
 //! * Every enum is open: an unknown value is kept as `Unknown(..)` and
 //!   written back byte for byte.
-//! * Every model keeps keys it does not know in `extra` and writes them back.
+//! * Every model keeps keys it does not know in `extra` (a [`JsonObject`],
+//!   one pointer until a key is present) and writes them back.
 //! * Optional fields are [`Nullable`]: absent, `null` and a value stay
 //!   distinct, so a document round-trips exactly and an update can say
 //!   "clear this" apart from "leave it alone".
@@ -55,6 +56,7 @@ pub mod fixture;
 mod group;
 mod ids;
 mod nullable;
+mod object;
 mod payloads;
 
 #[cfg(test)]
@@ -79,6 +81,7 @@ pub use group::{
 };
 pub use ids::{GroupId, IdParseError, IdentityId, SubscriptionId};
 pub use nullable::Nullable;
+pub use object::JsonObject;
 pub use payloads::{
     GroupCreate, GroupPolicies, GroupUpdate, IdentityPreferences, IdentityPreferencesMap,
     MembershipFields, MembershipFieldsMap, SubscriptionAdminVerifiedUpdate,

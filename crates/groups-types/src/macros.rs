@@ -152,8 +152,8 @@ macro_rules! model {
                 pub $field: field_ty!($kind, $ty),
             )*
             /// Keys this version of the SDK does not know, kept and written
-            /// back unchanged.
-            pub extra: serde_json::Map<String, serde_json::Value>,
+            /// back unchanged (one pointer until a key is present).
+            pub extra: $crate::JsonObject,
         }
 
         impl serde::Serialize for $name {
@@ -184,7 +184,7 @@ macro_rules! model {
                         mut map: A,
                     ) -> Result<$name, A::Error> {
                         $( let mut $field: Option<field_ty!($kind, $ty)> = None; )*
-                        let mut extra = serde_json::Map::new();
+                        let mut extra = $crate::JsonObject::new();
                         while let Some(key) = map.next_key::<$crate::macros::Key<'de>>()? {
                             match key.as_str() {
                                 $(

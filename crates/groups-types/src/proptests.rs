@@ -68,7 +68,7 @@ fn json_map() -> BoxedStrategy<Map<String, Value>> {
 }
 
 /// Unknown keys: prefixed so they never collide with a known field.
-fn extra() -> BoxedStrategy<Map<String, Value>> {
+fn extra() -> BoxedStrategy<JsonObject> {
     btree_map("x-[a-z]{1,6}", json_value(), 0..3)
         .prop_map(|m| m.into_iter().collect())
         .boxed()
@@ -158,7 +158,7 @@ fn membership() -> BoxedStrategy<Membership> {
         (
             nullable(text()),
             nullable(text()),
-            nullable(json_map()),
+            nullable(json_map().prop_map(JsonObject::from)),
             extra(),
         ),
     )
