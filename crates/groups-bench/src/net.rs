@@ -27,6 +27,29 @@ pub fn bare_client() -> BareClient {
 }
 
 /// Send one request and read the whole body, without parsing it.
+/// The one-identity `add` batch the manager's `add_member` sends, as the bare
+/// client sends it: `like`'s headers (the captured get_group) plus the JSON
+/// content type, POSTed to `uri` (the group's URL).
+pub fn bare_add_request<B>(
+    like: &Request<B>,
+    uri: &http::Uri,
+    identity_id: &str,
+) -> Result<Request<Full<Bytes>>, String> {
+    let mut b = Request::builder()
+        .method(http::Method::POST)
+        .uri(uri.clone());
+    if let Some(h) = b.headers_mut() {
+        *h = like.headers().clone();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+    }
+    let payload = format!(r#"{{"add":[{{"identity_id":"{identity_id}","role":"member"}}]}}"#);
+    b.body(Full::new(Bytes::from(payload)))
+        .map_err(|e| e.to_string())
+}
+
 pub async fn send_raw(
     client: &BareClient,
     request: Request<Full<Bytes>>,

@@ -221,6 +221,10 @@ const MY_GROUPS: &[Side] = &[
     side!("my_groups-transport", profile "transport-mg", 1),
     side!("my_groups-bare", profile "bare-mg", 1),
 ];
+const ADD_MEMBER: &[Side] = &[
+    side!("add_member-ours", profile "ours-am", 1),
+    side!("add_member-bare", profile "bare-am", 1),
+];
 const DECODE: &[Side] = &[
     side!("decode-typed", decode "typed"),
     side!("decode-value", decode "value"),
@@ -265,6 +269,9 @@ pub fn run(ctx: &Ctx, fixture: Option<&Path>) -> Result<(Vec<Row>, Value, Vec<St
     }
     for s in MY_GROUPS {
         counted.insert(s.name, count(ctx, &dir, s, n1 / 3, n2 / 3)?);
+    }
+    for s in ADD_MEMBER {
+        counted.insert(s.name, count(ctx, &dir, s, n1, n2)?);
     }
     if fixture.is_some() {
         for s in DECODE {
@@ -331,6 +338,24 @@ pub fn run(ctx: &Ctx, fixture: Option<&Path>) -> Result<(Vec<Row>, Value, Vec<St
             )),
         );
     }
+    rows.push(
+        Row::new(
+            "9f",
+            "instructions per add_member via the manager, sequential",
+            Measure::new(c("add_member-ours"), "instructions/call"),
+            "bare hyper-util client (same one-identity batch, answer not parsed)",
+            Some(Measure::new(c("add_member-bare"), "instructions/call")),
+            Some(c("add_member-bare") / c("add_member-ours")),
+            "bare instructions ÷ ours",
+        )
+        .note(format!(
+            "One fresh identity per call. Ours spends most per call in: {}.",
+            counted
+                .get("add_member-ours")
+                .map(|x| top_text(x, 6))
+                .unwrap_or_default()
+        )),
+    );
     let details: serde_json::Map<String, Value> = counted
         .iter()
         .map(|(k, v)| {

@@ -488,6 +488,50 @@ pub async fn profile(
         );
         return Ok(());
     }
+    if let Some(kind) = side.strip_suffix("-am") {
+        // add_member through the manager (workload 2d), sequential: one
+        // fresh identity per call, added to a group of its own.
+        let add_gid_s = api.create_group("profile add_member").await?;
+        let add_gid: GroupId = add_gid_s.parse().map_err(|e| format!("{e}"))?;
+        let ids: Vec<groups_types::IdentityId> = (0..calls as u128)
+            .map(|i| {
+                groups_types::IdentityId::from_uuid(uuid::Uuid::from_u128(
+                    0x5eed_0000_0000_4000_8000_0000_0000_0000 + i,
+                ))
+            })
+            .collect();
+        let manager = groups_manager::GroupsManager::new(ours::client(&emu.base_url, token)?);
+        let uri: http::Uri = format!("{}v2/groups/{add_gid_s}", emu.base_url)
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let bare = bare_client();
+        let started = Instant::now();
+        let cpu = process_cpu_secs();
+        for id in &ids {
+            match kind {
+                "ours" => {
+                    manager
+                        .add_member(add_gid, *id)
+                        .await
+                        .map_err(|e| format!("add_member: {e}"))?;
+                }
+                "bare" => {
+                    let request = crate::net::bare_add_request(&captured, &uri, &id.to_string())?;
+                    let (status, _) = send_raw(&bare, request).await?;
+                    if status != 200 {
+                        return Err(format!("bare add: HTTP {status}"));
+                    }
+                }
+                other => return Err(format!("unknown side {other}-am")),
+            }
+        }
+        let rate = Rate::since(started, cpu, calls);
+        println!(
+            "{side}: {:.0} ops/s over {calls} sequential add_member; {:.1} µs CPU per call in this process",
+            rate.ops_s, rate.cpu_us_per_call
+        );
+        return Ok(());
+    }
     let switches = context_switches();
     let rate = match side {
         "ours" => ours_rate(&ours::client(&emu.base_url, token)?, gid, calls, tasks).await?,
@@ -503,7 +547,32 @@ pub async fn profile(
                 .map_err(|e| e.to_string())?;
             ours_rate(&client, gid, calls, tasks).await?
         }
+        // Experiments: one of the two limits only (each makes one timer per
+        // attempt, like the defaults).
+        "ours-deadline-only" | "ours-attempt-timeout-only" => {
+            let mut b = HyperClientBuilder::new()
+                .base_url(&emu.base_url)
+                .allow_plain_http_loopback(true);
+            b = if side == "ours-deadline-only" {
+                b.no_attempt_timeout()
+            } else {
+                b.no_overall_deadline()
+            };
+            let client = b
+                .build_with_token(token.to_owned())
+                .map_err(|e| e.to_string())?;
+            ours_rate(&client, gid, calls, tasks).await?
+        }
         "bare" => bare_rate(&bare_client(), &captured, calls, tasks).await?,
+        "transport-no-timers" => {
+            let t = HyperClientBuilder::new()
+                .base_url(&emu.base_url)
+                .allow_plain_http_loopback(true)
+                .no_attempt_timeout()
+                .build_transport()
+                .map_err(|e| e.to_string())?;
+            transport_rate(&t, &captured, calls, tasks).await?
+        }
         "transport" => {
             let t = HyperClientBuilder::new()
                 .base_url(&emu.base_url)

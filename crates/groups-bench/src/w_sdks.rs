@@ -203,20 +203,7 @@ async fn bare_add_member(base: &str, plan: &Plan) -> Result<f64, String> {
     let client = crate::net::bare_client();
     let started = Instant::now();
     for id in &plan.bare_add_ids {
-        let mut b = http::Request::builder()
-            .method(http::Method::POST)
-            .uri(uri.clone());
-        if let Some(h) = b.headers_mut() {
-            *h = captured.headers().clone();
-            h.insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("application/json"),
-            );
-        }
-        let payload = format!(r#"{{"add":[{{"identity_id":"{id}","role":"member"}}]}}"#);
-        let request = b
-            .body(http_body_util::Full::new(bytes::Bytes::from(payload)))
-            .map_err(|e| e.to_string())?;
+        let request = crate::net::bare_add_request(&captured, &uri, id)?;
         let (status, _) = crate::net::send_raw(&client, request).await?;
         if status != 200 {
             return Err(format!("bare add: HTTP {status}"));
