@@ -128,6 +128,40 @@ enum Slot {
     Failure(String, Option<String>),
 }
 
+/// Where each identity sits among a batch's items (a batch names an
+/// identity at most once). Small batches, such as the manager's one-identity
+/// calls, are scanned; hashing every id costs more there than it saves.
+enum Positions<'a> {
+    Scan(&'a [(BatchVerb, IdentityId)]),
+    Map(HashMap<IdentityId, usize>),
+}
+
+impl<'a> Positions<'a> {
+    const SCAN_UP_TO: usize = 16;
+
+    fn new(items: &'a [(BatchVerb, IdentityId)]) -> Self {
+        if items.len() <= Self::SCAN_UP_TO {
+            Positions::Scan(items)
+        } else {
+            Positions::Map(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, id))| (*id, i))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, id: &IdentityId) -> Option<usize> {
+        match self {
+            // The last match, as the map keeps the last of equal keys.
+            Positions::Scan(items) => items.iter().rposition(|(_, x)| x == id),
+            Positions::Map(map) => map.get(id).copied(),
+        }
+    }
+}
+
 /// Match a batch answer against the items sent: every item ends up exactly
 /// once as a success or a failure, in the order sent.
 pub(crate) fn reconcile(
@@ -135,11 +169,7 @@ pub(crate) fn reconcile(
     items: &[(BatchVerb, IdentityId)],
     mut result: BatchMembershipResult,
 ) -> Reconciled {
-    let position: HashMap<IdentityId, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (_, id))| (*id, i))
-        .collect();
+    let position = Positions::new(items);
     let mut slots: Vec<Option<Slot>> = (0..items.len()).map(|_| None).collect();
     let mut out = Reconciled::default();
 
@@ -149,7 +179,7 @@ pub(crate) fn reconcile(
         };
         for membership in std::mem::take(list) {
             match position.get(&membership.identity_id) {
-                Some(&i) if slots[i].is_none() => {
+                Some(i) if slots[i].is_none() => {
                     slots[i] = Some(Slot::Success(Box::new(membership)))
                 }
                 _ => out.unmatched.push(Unmatched::Success {
@@ -165,7 +195,7 @@ pub(crate) fn reconcile(
             .identity_id
             .parse::<IdentityId>()
             .ok()
-            .and_then(|id| position.get(&id).copied());
+            .and_then(|id| position.get(&id));
         match pos {
             Some(i) if slots[i].is_none() => {
                 slots[i] = Some(Slot::Failure(

@@ -308,7 +308,27 @@ impl BatchMembershipActions {
     /// each listed once in order of its second appearance. The service
     /// rejects the whole request when this is not empty.
     pub fn duplicate_identities(&self) -> Vec<IdentityId> {
-        let mut seen = HashSet::with_capacity(self.len());
+        // Most batches are small (the manager sends one identity per
+        // call): compare pairwise there, with no hashing and no allocation.
+        const PAIRWISE_UP_TO: usize = 16;
+        let len = self.len();
+        if len <= PAIRWISE_UP_TO {
+            let mut ids = [IdentityId::from_uuid(uuid::Uuid::nil()); PAIRWISE_UP_TO];
+            for (slot, (_, item)) in ids.iter_mut().zip(self.iter()) {
+                *slot = item.identity_id;
+            }
+            let ids = &ids[..len];
+            let mut dups = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                // Reported at its second appearance, once.
+                let earlier = ids[..i].iter().filter(|x| *x == id).count();
+                if earlier == 1 {
+                    dups.push(*id);
+                }
+            }
+            return dups;
+        }
+        let mut seen = HashSet::with_capacity(len);
         let mut reported = HashSet::new();
         let mut dups = Vec::new();
         for (_, item) in self.iter() {

@@ -596,6 +596,27 @@ proptest! {
         let found: std::collections::HashSet<_> = v.duplicate_identities().into_iter().collect();
         prop_assert_eq!(found, expected);
     }
+    /// Both the pairwise check (small batches) and the hashed one (large):
+    /// ids from a pool of 6 so repeats are common, in order of their second
+    /// appearance.
+    #[test]
+    fn duplicates_are_listed_at_their_second_appearance(picks in vec((0usize..3, 0u128..6), 0..40)) {
+        let verbs = [BatchVerb::Add, BatchVerb::Remove, BatchVerb::Invite];
+        let mut actions = BatchMembershipActions::new();
+        for (verb, id) in &picks {
+            actions.push(&verbs[*verb], BatchItem::new(IdentityId::from_uuid(uuid::Uuid::from_u128(*id))));
+        }
+        let mut seen = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for (_, item) in actions.iter() {
+            let n = seen.entry(item.identity_id).or_insert(0);
+            *n += 1;
+            if *n == 2 {
+                expected.push(item.identity_id);
+            }
+        }
+        prop_assert_eq!(actions.duplicate_identities(), expected);
+    }
 }
 
 #[test]
