@@ -240,12 +240,41 @@ fn top_text(c: &Counted, k: usize) -> String {
         .join(", ")
 }
 
-/// The last path segments of a function name, enough to recognise it.
+/// The last path segments of a function name, enough to recognise it:
+/// generics dropped, `<Type as Trait>::method` named by type and method, and
+/// a nested impl (`<<Group as Deserialize>::deserialize::V as Visitor>::visit_map`)
+/// by its innermost type (`Group::visit_map`), which tells the models apart.
 fn short_fn(f: &str) -> String {
-    let f = f.split('<').next().unwrap_or(f);
-    let parts: Vec<&str> = f.split("::").collect();
-    let n = parts.len();
-    parts[n.saturating_sub(2)..].join("::")
+    let (head, rest) = match f.strip_prefix('<') {
+        // Up to the `>` that closes the leading `<`.
+        Some(inner) => {
+            let mut depth = 1usize;
+            let close = inner.char_indices().find_map(|(i, c)| {
+                match c {
+                    '<' => depth += 1,
+                    '>' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            });
+            match close {
+                Some(i) => (
+                    inner[..i].split(" as ").next().unwrap_or(""),
+                    &inner[i + 1..],
+                ),
+                None => (inner, ""),
+            }
+        }
+        None => (f, ""),
+    };
+    let head = if head.starts_with('<') {
+        short_fn(head)
+    } else {
+        head.split('<').next().unwrap_or(head).to_owned()
+    };
+    let full = format!("{head}{}", rest.split('<').next().unwrap_or(""));
+    let parts: Vec<&str> = full.split("::").filter(|p| !p.is_empty()).collect();
+    parts[parts.len().saturating_sub(2)..].join("::")
 }
 
 /// Workload 9. Returns rows 9a-9e, or a note when valgrind is missing.
@@ -435,5 +464,29 @@ pub fn annotate(rows: &mut [Row], data: &Value) {
             }
             dst.note.push_str(&text);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_fn;
+
+    #[test]
+    fn function_names_are_shortened_to_type_and_method() {
+        assert_eq!(
+            short_fn("serde_json::read::SliceRead::skip_to_escape"),
+            "SliceRead::skip_to_escape"
+        );
+        assert_eq!(
+            short_fn("<core::hash::sip::Hasher<S> as core::hash::Hasher>::write"),
+            "Hasher::write"
+        );
+        assert_eq!(
+            short_fn(
+                "<<groups_types::group::Group as serde_core::de::Deserialize>::deserialize::V as serde_core::de::Visitor>::visit_map"
+            ),
+            "Group::visit_map"
+        );
+        assert_eq!(short_fn("malloc"), "malloc");
     }
 }
