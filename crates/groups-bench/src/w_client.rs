@@ -389,6 +389,15 @@ pub fn run(ctx: &Ctx) -> Result<(Vec<Row>, Value), String> {
     Ok((out, Value::Object(details)))
 }
 
+/// The line a sequential profile side prints when its calls are done.
+fn print_sequential(side: &str, started: Instant, cpu: f64, calls: usize, what: &str) {
+    let rate = Rate::since(started, cpu, calls);
+    println!(
+        "{side}: {:.0} ops/s over {calls} sequential {what}; {:.1} µs CPU per call in this process",
+        rate.ops_s, rate.cpu_us_per_call
+    );
+}
+
 /// `groups-bench profile-client`: one side of workload 1 in a loop, for
 /// `perf record` (start the emulator, then `calls` calls split over `tasks`).
 pub async fn profile(
@@ -486,11 +495,7 @@ pub async fn profile(
                 other => return Err(format!("unknown side {other}-mg")),
             }
         }
-        let rate = Rate::since(started, cpu, calls);
-        println!(
-            "{side}: {:.0} ops/s over {calls} sequential get_my_groups (50 groups); {:.1} µs CPU per call in this process",
-            rate.ops_s, rate.cpu_us_per_call
-        );
+        print_sequential(side, started, cpu, calls, "get_my_groups (50 groups)");
         return Ok(());
     }
     if let Some(kind) = side.strip_suffix("-am") {
@@ -530,11 +535,7 @@ pub async fn profile(
                 other => return Err(format!("unknown side {other}-am")),
             }
         }
-        let rate = Rate::since(started, cpu, calls);
-        println!(
-            "{side}: {:.0} ops/s over {calls} sequential add_member; {:.1} µs CPU per call in this process",
-            rate.ops_s, rate.cpu_us_per_call
-        );
+        print_sequential(side, started, cpu, calls, "add_member");
         return Ok(());
     }
     let switches = context_switches();
