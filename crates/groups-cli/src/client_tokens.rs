@@ -155,13 +155,6 @@ impl ClientTokens {
         move |response: &TokenResponse| this.store(response, now_epoch())
     }
 
-    /// Forget the stored token of `resource_server` (Auth rejected it).
-    pub fn forget(&self, resource_server: &str) {
-        if let Err(e) = self.storage.remove_token_data(resource_server) {
-            tracing::warn!("cannot remove a rejected client token: {e}");
-        }
-    }
-
     /// Every stored entry of this client (for logout).
     pub fn all(&self) -> Vec<TokenStorageData> {
         self.storage

@@ -10,7 +10,8 @@ use std::io::IsTerminal;
 
 use groups_app::{AppError, AppErrorKind, LocalServerLoginFlow, SystemBrowser, UserApp};
 use groups_core::GroupsScopes;
-use groups_core::auth::SecretString;
+use groups_core::auth::models::UserInfo;
+use groups_core::auth::ops::GetUserInfo;
 use serde_json::{Value, json};
 
 use crate::cli::{LoginArgs, SessionCommand};
@@ -91,13 +92,15 @@ pub fn stored_login() -> Result<Option<UserApp>, CliError> {
     }
 }
 
-/// The stored access token for Globus Auth of a logged-in app.
-pub fn auth_token(app: &UserApp) -> Result<SecretString, CliError> {
-    app.token_storage()
-        .get_token_data(AUTH_RS)
-        .map_err(|e| CliError::failed(format!("token storage: {e}")))?
-        .map(|t| t.access_token)
-        .ok_or(CliError::MissingLogin)
+/// Who the logged-in user is: userinfo, authorized by the login's Auth
+/// token (renewed with the login's refresh token once it has expired, and
+/// the new one stored).
+pub async fn user_info(app: &UserApp) -> Result<UserInfo, CliError> {
+    Ok(app
+        .auth_client()
+        .call(GetUserInfo)
+        .with_authorizer(app.token_provider(AUTH_RS))
+        .await?)
 }
 
 /// Whether the browser flow can work here: not in a remote session
@@ -140,9 +143,7 @@ pub async fn login(args: LoginArgs) -> Result<Output, CliError> {
 }
 
 async fn userinfo(app: &UserApp) -> Result<Value, CliError> {
-    let token = auth_token(app)?;
-    let info = app.auth_client().userinfo(token).await?;
-    Ok(userinfo_json(&info))
+    Ok(userinfo_json(&user_info(app).await?))
 }
 
 /// The userinfo document as JSON (its known claims and any others).

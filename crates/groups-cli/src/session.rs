@@ -18,17 +18,21 @@
 //! variables (see [`groups_hyper::HyperClientBuilder::from_env`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use groups_core::auth::{ClientCredentialsProvider, OAuthClient, SecretString};
+use groups_core::ClientConfig;
+use groups_core::auth::{
+    AccessTokenProvider, ClientCredentialsProvider, OAuthClient, SecretString, TokenProvider,
+};
 use groups_core::config::Environment;
+use groups_core::transport::Instant;
 use groups_core::{GroupsScopes, Transport};
 use groups_hyper::{AuthClient, GroupsClient, HyperClientBuilder, HyperTransport};
 use groups_manager::GroupsManager;
 use groups_types::IdentityId;
 
-use crate::client_tokens::{ClientTokens, now_epoch};
+use crate::client_tokens::ClientTokens;
 use crate::error::CliError;
 
 /// The static-token variable.
@@ -120,11 +124,11 @@ pub struct Session {
     /// The Auth client (same connection pool).
     pub auth: AuthClient,
     credential: Credential,
-    /// The Auth token of a client identity, once known, and whether it
-    /// came from storage (then a 401 fetches a new one).
-    auth_token: Mutex<Option<(SecretString, bool)>>,
-    /// Where a client identity's tokens are kept between runs.
-    client_tokens: Option<ClientTokens>,
+    /// What authorizes identity lookups: the static Auth token, the
+    /// user's stored Auth token (renewed with the login's refresh token),
+    /// or the client's `view_identities` token (fetched, stored and
+    /// renewed by its provider).
+    lookups: Arc<dyn TokenProvider>,
 }
 
 /// The scope of identity lookups for a client identity.
@@ -144,6 +148,32 @@ fn build_error(e: groups_hyper::BuildError) -> CliError {
     CliError::usage(format!("cannot configure the client: {e}"))
 }
 
+/// A client-credentials provider for `scope` (of `resource_server`): it
+/// starts from the token `store` holds while that has more than 60 s left
+/// (a stored token that is no valid header value is ignored, and a new one
+/// fetched), and stores each token it fetches.
+fn client_provider(
+    auth_config: &ClientConfig,
+    client: OAuthClient,
+    scope: &str,
+    resource_server: &str,
+    store: Option<&ClientTokens>,
+    now: Instant,
+) -> Result<ClientCredentialsProvider, CliError> {
+    let new_provider =
+        || ClientCredentialsProvider::new(auth_config.clone(), client.clone(), [scope]);
+    let mut provider = new_provider()?;
+    if let Some(store) = store {
+        if let Some((token, left)) = store.usable(resource_server, scope) {
+            provider = provider
+                .initial_access_token(token, now + Duration::from_secs(left))
+                .or_else(|_| new_provider())?;
+        }
+        provider = provider.on_refresh(store.hook());
+    }
+    Ok(provider)
+}
+
 impl Session {
     /// Clients for the credential of the environment.
     pub fn from_env() -> Result<Session, CliError> {
@@ -156,134 +186,75 @@ impl Session {
 
     /// Clients over `builder` for `credential`.
     pub fn new(builder: HyperClientBuilder, credential: Credential) -> Result<Session, CliError> {
-        let mut client_tokens = None;
-        let (client, auth): (GroupsClient, AuthClient) = match &credential {
-            Credential::Token { groups, .. } => {
-                let client = builder
-                    .clone()
-                    .build_with_token(groups.clone())
-                    .map_err(build_error)?;
-                let auth = builder
-                    .build_auth_client_for(&client, STATIC_CLIENT_LABEL)
-                    .map_err(build_error)?;
-                (client, auth)
-            }
-            Credential::User(app) => {
-                let client = app
-                    .groups_client_with_scopes([GroupsScopes::ALL])
-                    .map_err(|e| CliError::failed(e.to_string()))?;
-                (client, app.auth_client().clone())
-            }
-            Credential::Client { id, secret } => {
-                let auth_config = builder.build_auth_config().map_err(build_error)?;
-                let environment = Environment::from_lookup(|n| std::env::var(n).ok())
-                    .map_or("production", Environment::as_str);
-                client_tokens =
-                    ClientTokens::open(id, secret, auth_config.base_url().as_str(), environment);
-                let transport = builder.build_transport().map_err(build_error)?;
-                let config = builder.build_config().map_err(build_error)?;
-                let new_provider = || {
-                    ClientCredentialsProvider::new(
-                        auth_config.clone(),
-                        OAuthClient::confidential(id.clone(), secret.clone()),
-                        [GroupsScopes::ALL],
-                    )
-                    .map_err(CliError::from)
-                };
-                let mut provider = new_provider()?;
-                if let Some(store) = &client_tokens {
-                    if let Some((token, left)) =
-                        store.usable(GroupsScopes::RESOURCE_SERVER, GroupsScopes::ALL)
-                    {
-                        let expires_at = transport.now() + Duration::from_secs(left);
-                        // A stored token that is no valid header value is
-                        // ignored: a new one is fetched.
-                        provider = provider
-                            .initial_access_token(token, expires_at)
-                            .or_else(|_| new_provider())?;
-                    }
-                    provider = provider.on_refresh(store.hook());
+        let (client, auth, lookups): (GroupsClient, AuthClient, Arc<dyn TokenProvider>) =
+            match &credential {
+                Credential::Token {
+                    groups,
+                    auth: auth_token,
+                } => {
+                    let client = builder
+                        .clone()
+                        .build_with_token(groups.clone())
+                        .map_err(build_error)?;
+                    let auth = builder
+                        .build_auth_client_for(&client, STATIC_CLIENT_LABEL)
+                        .map_err(build_error)?;
+                    let lookups = AccessTokenProvider::new(auth_token.clone()).map_err(|e| {
+                        CliError::usage(format!("{AUTH_TOKEN_VAR} cannot be sent: {e}"))
+                    })?;
+                    (client, auth, Arc::new(lookups))
                 }
-                let client = GroupsClient::with_shared_auth(transport, config, Arc::new(provider));
-                let auth = builder
-                    .client_secret(secret.clone())
-                    .build_auth_client_for(&client, id.clone())
-                    .map_err(build_error)?;
-                (client, auth)
-            }
-        };
+                Credential::User(app) => {
+                    let client = app
+                        .groups_client_with_scopes([GroupsScopes::ALL])
+                        .map_err(|e| CliError::failed(e.to_string()))?;
+                    let lookups = app.token_provider(AUTH_RESOURCE_SERVER);
+                    (client, app.auth_client().clone(), lookups)
+                }
+                Credential::Client { id, secret } => {
+                    let auth_config = builder.build_auth_config().map_err(build_error)?;
+                    let environment = Environment::from_lookup(|n| std::env::var(n).ok())
+                        .map_or("production", Environment::as_str);
+                    let store = ClientTokens::open(
+                        id,
+                        secret,
+                        auth_config.base_url().as_str(),
+                        environment,
+                    );
+                    let transport = builder.build_transport().map_err(build_error)?;
+                    let config = builder.build_config().map_err(build_error)?;
+                    let provider = |scope: &str, resource_server: &str| {
+                        client_provider(
+                            &auth_config,
+                            OAuthClient::confidential(id.clone(), secret.clone()),
+                            scope,
+                            resource_server,
+                            store.as_ref(),
+                            transport.now(),
+                        )
+                    };
+                    let groups = provider(GroupsScopes::ALL, GroupsScopes::RESOURCE_SERVER)?;
+                    let lookups = provider(VIEW_IDENTITIES_SCOPE, AUTH_RESOURCE_SERVER)?;
+                    let client =
+                        GroupsClient::with_shared_auth(transport, config, Arc::new(groups));
+                    let auth = builder
+                        .client_secret(secret.clone())
+                        .build_auth_client_for(&client, id.clone())
+                        .map_err(build_error)?;
+                    (client, auth, Arc::new(lookups))
+                }
+            };
         Ok(Session {
             manager: GroupsManager::new(client),
             auth,
             credential,
-            auth_token: Mutex::new(None),
-            client_tokens,
+            lookups,
         })
     }
 
     /// The Groups client.
     pub fn client(&self) -> &GroupsClient {
         self.manager.client()
-    }
-
-    /// The access token for Globus Auth calls: the static one, or a
-    /// client-credentials token of the client for `view_identities` (the
-    /// stored one while it has more than 60 s left, else fetched once per
-    /// run and stored; `fresh` fetches one in any case). With it, whether
-    /// it came from storage.
-    async fn auth_token(&self, fresh: bool) -> Result<(SecretString, bool), CliError> {
-        match &self.credential {
-            Credential::Token { auth, .. } => Ok((auth.clone(), false)),
-            Credential::User(app) => Ok((crate::login::auth_token(app)?, false)),
-            Credential::Client { .. } => {
-                let cached = self
-                    .auth_token
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                if let Some(t) = cached.filter(|_| !fresh) {
-                    return Ok(t);
-                }
-                if !fresh
-                    && let Some((token, _)) = self
-                        .client_tokens
-                        .as_ref()
-                        .and_then(|s| s.usable(AUTH_RESOURCE_SERVER, VIEW_IDENTITIES_SCOPE))
-                {
-                    *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some((token.clone(), true));
-                    return Ok((token, true));
-                }
-                let received = now_epoch();
-                let answer = self
-                    .auth
-                    .client_credentials([VIEW_IDENTITIES_SCOPE])
-                    .await?;
-                let token = answer
-                    .get(AUTH_RESOURCE_SERVER)
-                    .or_else(|| answer.first())
-                    .map(|t| t.access_token.clone())
-                    .ok_or_else(|| {
-                        CliError::failed(
-                            "Globus Auth answered the client credentials grant with no token",
-                        )
-                    })?;
-                if let Some(store) = &self.client_tokens {
-                    store.store(&answer, received);
-                }
-                *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((token.clone(), false));
-                Ok((token, false))
-            }
-        }
-    }
-
-    /// Forget a stored Auth token Globus Auth rejected.
-    fn forget_auth_token(&self) {
-        *self.auth_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if let Some(store) = &self.client_tokens {
-            store.forget(AUTH_RESOURCE_SERVER);
-        }
     }
 
     /// Look identities up by username: username (lower-cased) to id; names
@@ -295,24 +266,11 @@ impl Session {
     ) -> Result<HashMap<String, (IdentityId, String)>, CliError> {
         let mut found = HashMap::new();
         for chunk in names.chunks(100) {
-            let call = |token: SecretString| {
-                let mut call = self.auth.get_identities_by_usernames(chunk.iter().cloned());
-                if provision {
-                    call = call.provision();
-                }
-                call.bearer(token)
-            };
-            let (token, stored) = self.auth_token(false).await?;
-            let answer = match call(token).await {
-                // A stored token Auth no longer accepts (revoked, or the
-                // service forgot it): once more with a new one.
-                Err(e) if stored && e.status() == Some(http::StatusCode::UNAUTHORIZED) => {
-                    self.forget_auth_token();
-                    let (token, _) = self.auth_token(true).await?;
-                    call(token).await?
-                }
-                other => other?,
-            };
+            let mut call = self.auth.get_identities_by_usernames(chunk.iter().cloned());
+            if provision {
+                call = call.provision();
+            }
+            let answer = call.with_authorizer(self.lookups.clone()).await?;
             for identity in answer.identities {
                 found.insert(
                     identity.username.to_lowercase(),
@@ -334,7 +292,7 @@ impl Session {
                 ))
             }),
             Credential::User(app) => {
-                let info = self.auth.userinfo(crate::login::auth_token(app)?).await?;
+                let info = crate::login::user_info(app).await?;
                 info.sub.parse().map_err(|_| {
                     CliError::failed(format!(
                         "userinfo gave a sub that is not a UUID: {:?}",

@@ -165,14 +165,41 @@ fn login_from_stdin_then_whoami_then_logout_revokes() {
         again.stdout
     );
 
-    // The stored Groups token is active until logout revokes it.
+    // Identity lookups use the login's Auth token ...
+    let created = env
+        .run(&["create", "Ada's lab", "-F", "json"])
+        .expect(0)
+        .json();
+    let gid = created["id"].as_str().expect("id").to_owned();
+    env.run(&["member", "add", &gid, "bob@uni.example.org"])
+        .expect(0);
     let file = home
         .join(".globus/app")
         .join(LOGIN_CLIENT)
         .join("globus-groups/tokens.json");
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("token file")).expect("json");
-    let token = find_access_token(&stored, "groups.api.globus.org").expect("a Groups token");
+    let read_stored = || -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("token file")).expect("json")
+    };
+    let auth_before = find_access_token(&read_stored(), "auth.globus.org").expect("an Auth token");
+    // ... and once the service's clock is past its lifetime (48 h), the
+    // lookup renews it with the refresh token and stores the new one.
+    env.emu
+        .advance_clock(std::time::Duration::from_secs(3 * 86_400));
+    let late = env.run(&["member", "add", &gid, "carol@uni.example.org"]);
+    late.expect(0);
+    let auth_after = find_access_token(&read_stored(), "auth.globus.org").expect("an Auth token");
+    assert_ne!(auth_before, auth_after, "the Auth token was renewed");
+    assert_eq!(
+        env.run(&["whoami"]).expect(0).stdout,
+        "ada@uni.example.org\n",
+        "userinfo uses the renewed token too"
+    );
+    let members = env.run(&["member", "list", &gid, "-F", "json"]);
+    let listed = &members.expect(0).stdout;
+    assert!(listed.contains("carol@uni.example.org"), "{listed}");
+
+    // The stored Groups token is active until logout revokes it.
+    let token = find_access_token(&read_stored(), "groups.api.globus.org").expect("a Groups token");
     assert_eq!(introspect(&authority, &token)["active"], true);
     let out = env.run(&["logout"]);
     assert!(

@@ -276,6 +276,17 @@ impl<'c, T: Transport, O: Operation> AuthCall<'c, T, O> {
         self
     }
 
+    /// Authorize with `authorizer` instead of the client's credential: a
+    /// renewing provider (for example
+    /// [`client_credentials_provider`](AuthClient::client_credentials_provider)
+    /// for `view_identities`) fetches its token when it has none or it is
+    /// about to expire, and when Auth answers 401 it renews and the call is
+    /// sent once more. Sharing one provider between calls shares its token.
+    pub fn with_authorizer(mut self, authorizer: Arc<dyn TokenProvider>) -> Self {
+        self.auth = Some(Ok(authorizer));
+        self
+    }
+
     fn map(self, f: impl FnOnce(O) -> O) -> Self {
         AuthCall {
             client: self.client,

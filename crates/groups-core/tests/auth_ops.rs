@@ -603,3 +603,50 @@ fn secrets_stay_out_of_debug_of_clients_and_operations() {
         }
     }
 }
+
+#[test]
+fn a_shared_renewing_authorizer_fetches_once_and_renews_after_a_401() {
+    let view = "urn:globus:auth:scope:auth.globus.org:view_identities";
+    let token = |at: &str| {
+        format!(
+            r#"{{"access_token": "{at}", "expires_in": 172800, "resource_server":
+            "auth.globus.org", "token_type": "Bearer", "scope": "{view}"}}"#
+        )
+    };
+    let t = ScriptedTransport::new([
+        respond(200, &token("AT-1")),
+        respond(200, r#"{"identities": []}"#),
+        respond(200, r#"{"identities": []}"#),
+        respond(401, r#"{"errors": [{"code": "UNAUTHORIZED"}]}"#),
+        respond(200, &token("AT-2")),
+        respond(200, r#"{"identities": []}"#),
+    ]);
+    let c = AuthClient::new(t.clone(), auth(), confidential());
+    let provider: std::sync::Arc<dyn groups_core::auth::TokenProvider> =
+        std::sync::Arc::new(c.client_credentials_provider([view]).unwrap());
+    for name in ["a@x.org", "b@x.org", "c@x.org"] {
+        block_on(
+            c.get_identities_by_usernames([name])
+                .with_authorizer(provider.clone()),
+        )
+        .unwrap();
+    }
+    let r = t.requests();
+    assert_eq!(
+        r.len(),
+        6,
+        "one token, two lookups, a 401, a renewal, a retry"
+    );
+    assert_eq!(r[0].path(), "/v2/oauth2/token");
+    assert_eq!(r[0].header("authorization"), Some(BASIC));
+    assert_eq!(
+        sent_form(&r[0]),
+        "grant_type=client_credentials&scope=urn%3Aglobus%3Aauth%3Ascope%3Aauth.globus.org%3Aview_identities"
+    );
+    assert_eq!(r[1].header("authorization"), Some("Bearer AT-1"));
+    assert_eq!(r[2].header("authorization"), Some("Bearer AT-1"));
+    assert_eq!(r[3].header("authorization"), Some("Bearer AT-1"));
+    assert_eq!(r[4].path(), "/v2/oauth2/token");
+    assert_eq!(r[5].path(), "/v2/api/identities?usernames=c%40x.org");
+    assert_eq!(r[5].header("authorization"), Some("Bearer AT-2"));
+}
