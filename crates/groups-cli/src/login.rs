@@ -10,7 +10,6 @@ use std::io::IsTerminal;
 
 use groups_app::{AppError, AppErrorKind, LocalServerLoginFlow, SystemBrowser, UserApp};
 use groups_core::GroupsScopes;
-use groups_core::auth::models::UserInfo;
 use groups_core::auth::ops::GetUserInfo;
 use serde_json::{Value, json};
 
@@ -92,17 +91,6 @@ pub fn stored_login() -> Result<Option<UserApp>, CliError> {
     }
 }
 
-/// Who the logged-in user is: userinfo, authorized by the login's Auth
-/// token (renewed with the login's refresh token once it has expired, and
-/// the new one stored).
-pub async fn user_info(app: &UserApp) -> Result<UserInfo, CliError> {
-    Ok(app
-        .auth_client()
-        .call(GetUserInfo)
-        .with_authorizer(app.token_provider(AUTH_RS))
-        .await?)
-}
-
 /// Whether the browser flow can work here: not in a remote session
 /// (`SSH_TTY`/`SSH_CONNECTION`), not without a graphical display, not with a
 /// text-only browser (the same refusals as the apps crate's system browser),
@@ -142,8 +130,16 @@ pub async fn login(args: LoginArgs) -> Result<Output, CliError> {
     ))
 }
 
+/// Who the logged-in user is: userinfo, authorized by the login's Auth
+/// token (renewed with the login's refresh token once it has expired, and
+/// the new one stored).
 async fn userinfo(app: &UserApp) -> Result<Value, CliError> {
-    Ok(userinfo_json(&user_info(app).await?))
+    let info = app
+        .auth_client()
+        .call(GetUserInfo)
+        .with_authorizer(app.token_provider(AUTH_RS))
+        .await?;
+    Ok(userinfo_json(&info))
 }
 
 /// The userinfo document as JSON (its known claims and any others).

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use groups_core::ClientConfig;
+use groups_core::auth::ops::GetUserInfo;
 use groups_core::auth::{
     AccessTokenProvider, ClientCredentialsProvider, OAuthClient, SecretString, TokenProvider,
 };
@@ -124,11 +125,12 @@ pub struct Session {
     /// The Auth client (same connection pool).
     pub auth: AuthClient,
     credential: Credential,
-    /// What authorizes identity lookups: the static Auth token, the
+    /// What authorizes the Auth calls made as the caller (identity lookups,
+    /// userinfo): the static Auth token, the
     /// user's stored Auth token (renewed with the login's refresh token),
     /// or the client's `view_identities` token (fetched, stored and
     /// renewed by its provider).
-    lookups: Arc<dyn TokenProvider>,
+    auth_authorizer: Arc<dyn TokenProvider>,
 }
 
 /// The scope of identity lookups for a client identity.
@@ -248,7 +250,7 @@ impl Session {
             manager: GroupsManager::new(client),
             auth,
             credential,
-            lookups,
+            auth_authorizer: lookups,
         })
     }
 
@@ -270,7 +272,7 @@ impl Session {
             if provision {
                 call = call.provision();
             }
-            let answer = call.with_authorizer(self.lookups.clone()).await?;
+            let answer = call.with_authorizer(self.auth_authorizer.clone()).await?;
             for identity in answer.identities {
                 found.insert(
                     identity.username.to_lowercase(),
@@ -291,37 +293,35 @@ impl Session {
                     "the client id {id:?} is not a UUID, so it is no identity id: pass --identity"
                 ))
             }),
-            Credential::User(app) => {
-                let info = crate::login::user_info(app).await?;
+            Credential::User(_) | Credential::Token { .. } => {
+                let answer = self
+                    .auth
+                    .call(GetUserInfo)
+                    .with_authorizer(self.auth_authorizer.clone())
+                    .await;
+                let info = match (answer, &self.credential) {
+                    (Ok(info), _) => info,
+                    // A Groups-only static token: the preferences are keyed
+                    // by the caller's identities.
+                    (Err(_), Credential::Token { .. }) => {
+                        let prefs = self.client().get_identity_preferences().await?;
+                        let mut ids = prefs.keys();
+                        return match (ids.next(), ids.next()) {
+                            (Some(id), None) => Ok(*id),
+                            _ => Err(CliError::usage(
+                                "cannot tell which identity is yours (the token cannot call \
+                                 Globus Auth's userinfo): pass --identity",
+                            )),
+                        };
+                    }
+                    (Err(e), _) => return Err(e.into()),
+                };
                 info.sub.parse().map_err(|_| {
                     CliError::failed(format!(
                         "userinfo gave a sub that is not a UUID: {:?}",
                         info.sub
                     ))
                 })
-            }
-            Credential::Token { auth, .. } => {
-                match self.auth.userinfo(auth.clone()).await {
-                    Ok(info) => info.sub.parse().map_err(|_| {
-                        CliError::failed(format!(
-                            "userinfo gave a sub that is not a UUID: {:?}",
-                            info.sub
-                        ))
-                    }),
-                    Err(_) => {
-                        // A Groups-only token: the preferences are keyed by the
-                        // caller's identities.
-                        let prefs = self.client().get_identity_preferences().await?;
-                        let mut ids = prefs.keys();
-                        match (ids.next(), ids.next()) {
-                            (Some(id), None) => Ok(*id),
-                            _ => Err(CliError::usage(
-                                "cannot tell which identity is yours (the token cannot call \
-                                 Globus Auth's userinfo): pass --identity",
-                            )),
-                        }
-                    }
-                }
             }
         }
     }

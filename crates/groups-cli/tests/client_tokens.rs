@@ -108,11 +108,7 @@ fn the_second_run_asks_auth_for_no_token() {
     );
 
     // Identity lookups: the Auth token is stored too.
-    let created = env
-        .run(&["create", "Robots", "-F", "json"])
-        .expect(0)
-        .json();
-    let gid = created["id"].as_str().expect("id").to_owned();
+    let gid = env.create_group("Robots");
     env.run(&["member", "add", &gid, "ada@uni.example.org"])
         .expect(0);
     assert_eq!(
@@ -148,11 +144,7 @@ fn the_second_run_asks_auth_for_no_token() {
 fn a_token_near_its_expiry_or_rejected_is_renewed_and_stored() {
     let mut env = Env::demo();
     as_client(&mut env, CLIENT_A, "secret-a");
-    let created = env
-        .run(&["create", "Robots", "-F", "json"])
-        .expect(0)
-        .json();
-    let gid = created["id"].as_str().expect("id").to_owned();
+    let gid = env.create_group("Robots");
     env.run(&["member", "add", &gid, "ada@uni.example.org"])
         .expect(0);
     assert_eq!(issued(&env, CLIENT_A).len(), 2);

@@ -166,11 +166,7 @@ fn login_from_stdin_then_whoami_then_logout_revokes() {
     );
 
     // Identity lookups use the login's Auth token ...
-    let created = env
-        .run(&["create", "Ada's lab", "-F", "json"])
-        .expect(0)
-        .json();
-    let gid = created["id"].as_str().expect("id").to_owned();
+    let gid = env.create_group("Ada's lab");
     env.run(&["member", "add", &gid, "bob@uni.example.org"])
         .expect(0);
     let file = home

@@ -123,6 +123,16 @@ impl Env {
         self.run_with(args, self.token.as_deref(), None)
     }
 
+    /// Create a group named `name` with the binary (as the configured
+    /// credential); its id.
+    pub(crate) fn create_group(&self, name: &str) -> String {
+        let created = self.run(&["create", name, "-F", "json"]).expect(0).json();
+        created["id"]
+            .as_str()
+            .expect("the new group's id")
+            .to_owned()
+    }
+
     /// Run the binary as the holder of `token`.
     pub(crate) fn run_as(&self, token: &str, args: &[&str]) -> Run {
         self.run_with(args, Some(token), None)
